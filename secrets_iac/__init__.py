@@ -1,0 +1,3 @@
+"""secrets-iac: the runtime library and CLI (importable without a Pulumi engine)."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,5 @@
+import sys
+
+from secrets_iac.cli import main
+
+sys.exit(main())
