@@ -938,7 +938,7 @@ def _check_target(p: _Problems, target: TargetArgs, args: ExternalSecretArgs) ->
             f"{path}.deletionPolicy",
             target.deletion_policy,
             f"requires {path}.creationPolicy='Owner', got {target.creation_policy!r} "
-            "(ESO only deletes a Secret it owns)",
+            "(ESO deletes the target Secret only under creationPolicy Owner)",
         )
     if target.deletion_policy == "Merge" and target.creation_policy == "None":
         p.add(
