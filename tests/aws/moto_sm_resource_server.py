@@ -1,0 +1,54 @@
+"""Run the real moto server with one addition: Secrets Manager requests are authorised against secret ARNs.
+
+Why: moto 5.2.5 evaluates IAM for every request in ``BaseResponse.call_action`` against the resource
+returned by the response class's ``_determine_resource()`` hook, and falls back to ``"*"`` when the class
+has none. IAM, STS and SQS define the hook; ``SecretsManagerResponse`` does not. So with IAM enforced, every
+Secrets Manager call is checked against ``Resource: "*"``, which a resource-scoped Allow
+(``...:secret:secrets-iac/dev/*``) never matches: the least-privilege read role would be denied even its own
+secrets, and nothing about the prefix boundary could be shown
+(``test_vanilla_moto_cannot_scope_secretsmanager`` proves this on the unmodified server).
+
+This script adds the missing hook and nothing else. Policy evaluation (action and resource wildcard
+matching, Allow/Deny combination, session credentials, signatures) stays moto's own code. The hook returns,
+as AWS evaluates it:
+
+* the ARN (with its ``-XXXXXX`` suffix) of the existing secret a ``SecretId`` names (name, ARN, partial ARN),
+* for ``CreateSecret`` the ARN the new secret will have (suffix shown as ``-??????``),
+* ``"*"`` for account-wide actions (``ListSecrets``, ``BatchGetSecretValue``, ``GetRandomPassword``).
+
+Usage: ``python tests/aws/moto_sm_resource_server.py -H 127.0.0.1 -p 5000`` (same arguments as moto_server).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from moto.secretsmanager.responses import SecretsManagerResponse
+from moto.server import main
+from moto.utilities.utils import get_partition
+
+_ACCOUNT_WIDE_ACTIONS = frozenset({"ListSecrets", "BatchGetSecretValue", "GetRandomPassword"})
+
+
+def _determine_resource(self: Any) -> str:
+    action = self._get_action()
+    if action in _ACCOUNT_WIDE_ACTIONS:
+        return "*"
+    arn_prefix = (
+        f"arn:{get_partition(self.region)}:secretsmanager:{self.region}:{self.current_account}:secret:"
+    )
+    if action == "CreateSecret":
+        return f"{arn_prefix}{self._get_param('Name') or ''}-??????"
+    secret_id = self._get_param("SecretId")
+    if not secret_id:
+        return "*"
+    secret = self.backend.secrets.get(secret_id)
+    if secret is not None:
+        return str(secret.arn)
+    return str(secret_id) if str(secret_id).startswith("arn:") else f"{arn_prefix}{secret_id}"
+
+
+SecretsManagerResponse._determine_resource = _determine_resource  # type: ignore[attr-defined]
+
+if __name__ == "__main__":
+    main()
