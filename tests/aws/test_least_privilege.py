@@ -20,7 +20,8 @@ What moto 5.2.5 does NOT enforce (so these tests cannot prove it; the unit tests
   evaluates these conditions.
 * The trust policy of ``AssumeRoleWithWebIdentity``: moto's STS accepts any token for any role
   (``assume_role_with_web_identity`` just calls ``assume_role``); neither ``sub``, ``aud`` nor the Federated
-  principal are checked. Moto does validate the trust document's syntax in ``CreateRole``.
+  principal are checked. Moto does validate the trust document's syntax (in ``UpdateAssumeRolePolicy``,
+  which ``provision_role`` calls for that reason) and the identity policies' syntax (``PutRolePolicy``).
 * ``BatchGetSecretValue``'s per-secret ``GetSecretValue`` check, and KMS use through Secrets Manager.
 
 The documents are inputs: ``provision_role`` takes a trust document and named policy documents, so the
@@ -73,8 +74,12 @@ def provision_role(
     iam: Any, name: str, trust_doc: Mapping[str, Any], policy_docs: Mapping[str, Mapping[str, Any]]
 ) -> str:
     """Create role `name` with `trust_doc` and each of `policy_docs` (policy name -> document) as an inline
-    policy; returns the role ARN. Documents may come from the builders or from rendered JSON files."""
+    policy; returns the role ARN. Documents may come from the builders or from rendered JSON files.
+
+    moto validates documents like IAM (MalformedPolicyDocument) in PutRolePolicy and UpdateAssumeRolePolicy
+    but not in CreateRole, so the trust document is set a second time to have it validated."""
     arn = str(iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust_doc))["Role"]["Arn"])
+    iam.update_assume_role_policy(RoleName=name, PolicyDocument=json.dumps(trust_doc))
     for policy_name, doc in policy_docs.items():
         iam.put_role_policy(RoleName=name, PolicyName=policy_name, PolicyDocument=json.dumps(doc))
     return arn
@@ -189,6 +194,21 @@ def test_roles_carry_the_rendered_documents(world: World) -> None:
     stored = iam.get_role_policy(RoleName="eso-dev-read", PolicyName="read")["PolicyDocument"]
     stored = json.loads(stored) if isinstance(stored, str) else stored
     assert stored == read_policy(DEV)
+
+
+def test_provision_role_rejects_malformed_documents(moto_sm: MotoServer) -> None:
+    """The syntax gate for documents fed in from elsewhere: moto rejects them like IAM would."""
+    iam = moto_sm.client("iam")
+    provider_arn = create_oidc_provider(iam, ISSUER_URL)
+    trust_doc, policies = rendered_documents(provider_arn)["eso-dev-read"]
+    bad_trust = json.loads(json.dumps(trust_doc))
+    bad_trust["Statement"][0]["Resource"] = "*"
+    with pytest.raises(ClientError, match="MalformedPolicyDocument"):
+        provision_role(iam, "bad-trust", bad_trust, policies)
+    bad_policy = json.loads(json.dumps(policies["read"]))
+    del bad_policy["Statement"][0]["Resource"]
+    with pytest.raises(ClientError, match="MalformedPolicyDocument"):
+        provision_role(iam, "bad-policy", trust_doc, {"read": bad_policy})
 
 
 # -- read role -------------------------------------------------------------------------------------------
