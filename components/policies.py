@@ -166,14 +166,10 @@ def secrets_arn_pattern(scope: SecretScope) -> str:
     return f"arn:{scope.partition}:secretsmanager:{scope.region}:{scope.account_id}:secret:{scope.prefix}/*"
 
 
-def _kms_via_secretsmanager(scope: SecretScope, sid: str, actions: Iterable[str]) -> dict[str, Any]:
+def _kms_via_secretsmanager(key_arn: str, region: str, sid: str, actions: Iterable[str]) -> dict[str, Any]:
     """Use of the env key, only when Secrets Manager in the scope's region makes the call on our behalf."""
-    assert scope.kms_key_arn is not None
     return _statement(
-        sid,
-        actions,
-        scope.kms_key_arn,
-        {"StringEquals": {"kms:ViaService": f"secretsmanager.{scope.region}.amazonaws.com"}},
+        sid, actions, key_arn, {"StringEquals": {"kms:ViaService": f"secretsmanager.{region}.amazonaws.com"}}
     )
 
 
@@ -197,7 +193,9 @@ def read_policy(scope: SecretScope, *, find: bool = False) -> dict[str, Any]:
     statements = [_statement("SecretsManagerReadEnvSecrets", _READ_ACTIONS, secrets_arn_pattern(scope))]
     if scope.kms_key_arn is not None:
         statements.append(
-            _kms_via_secretsmanager(scope, "KmsDecryptEnvSecretsViaSecretsManager", ["kms:Decrypt"])
+            _kms_via_secretsmanager(
+                scope.kms_key_arn, scope.region, "KmsDecryptEnvSecretsViaSecretsManager", ["kms:Decrypt"]
+            )
         )
     if find:
         statements.append(_statement("SecretsManagerFindSecrets", _FIND_ACTIONS, "*"))
@@ -283,7 +281,10 @@ def push_policy(scope: SecretScope, *, manage_resource_policy: bool = False) -> 
     if scope.kms_key_arn is not None:
         statements.append(
             _kms_via_secretsmanager(
-                scope, "KmsUseEnvKeyViaSecretsManager", ["kms:Decrypt", "kms:GenerateDataKey"]
+                scope.kms_key_arn,
+                scope.region,
+                "KmsUseEnvKeyViaSecretsManager",
+                ["kms:Decrypt", "kms:GenerateDataKey"],
             )
         )
     return _document(statements)
