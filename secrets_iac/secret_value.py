@@ -1,0 +1,68 @@
+"""`SecretValue`: a secret that never shows itself in logs, reprs, f-strings or pickles.
+
+Only the code that hands the value to AWS (or writes the encrypted file) calls `reveal()`.
+"""
+
+from __future__ import annotations
+
+import hmac
+from typing import Any, NoReturn
+
+MASK = "***"
+
+
+class SecretValue:
+    """An immutable secret: `repr`/`str`/format print `SecretValue(***)`; compare in constant time."""
+
+    __slots__ = ("_value",)
+    _value: bytes
+
+    def __init__(self, value: str | bytes) -> None:
+        data = value.encode("utf-8") if isinstance(value, str) else bytes(value)
+        object.__setattr__(self, "_value", data)
+
+    def reveal(self) -> str:
+        """The plaintext as text (UTF-8; undecodable bytes are replaced)."""
+        return self._value.decode("utf-8", "replace")
+
+    def reveal_bytes(self) -> bytes:
+        """The plaintext bytes, exactly."""
+        return self._value
+
+    def __repr__(self) -> str:
+        return f"SecretValue({MASK})"
+
+    def __str__(self) -> str:
+        return MASK
+
+    def __format__(self, spec: str) -> str:
+        return format(MASK, spec)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, SecretValue):
+            return NotImplemented
+        return hmac.compare_digest(self._value, other._value)
+
+    def __hash__(self) -> int:
+        raise TypeError("SecretValue is not hashable (a hash would leak information about the value)")
+
+    def __len__(self) -> int:
+        return len(self._value)
+
+    def __bool__(self) -> bool:
+        return bool(self._value)
+
+    def __setattr__(self, name: str, value: Any) -> NoReturn:
+        raise AttributeError("SecretValue is immutable")
+
+    def __reduce__(self) -> NoReturn:
+        raise TypeError("SecretValue cannot be pickled (it would write the plaintext)")
+
+    def __reduce_ex__(self, protocol: Any) -> NoReturn:
+        raise TypeError("SecretValue cannot be pickled (it would write the plaintext)")
+
+    def __copy__(self) -> SecretValue:
+        return self
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> SecretValue:
+        return self

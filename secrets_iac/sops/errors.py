@@ -1,0 +1,71 @@
+"""One error family for SOPS failures, with the real sops's exit codes (cmd/sops/codes).
+
+Messages name the file and the key path, never a plaintext value.
+"""
+
+from __future__ import annotations
+
+from secrets_iac.errors import UserError
+
+EXIT_GENERIC = 1
+EXIT_CANNOT_READ = 2
+EXIT_DECRYPTING_TREE = 25
+EXIT_MAC_MISMATCH = 51
+EXIT_MAC_NOT_FOUND = 52
+EXIT_CONFIG_NOT_FOUND = 61
+EXIT_EMPTY_FILE = 92
+EXIT_NO_ENCRYPTION_KEY = 111
+EXIT_DATA_KEY = 128
+EXIT_ALREADY_ENCRYPTED = 203
+
+
+class SopsError(UserError):
+    """A SOPS file, key or rule problem; the message never contains plaintext."""
+
+
+class FormatError(SopsError):
+    """The file cannot be parsed as the store it claims to be."""
+
+    exit_code = EXIT_CANNOT_READ
+
+
+class MetadataError(SopsError):
+    """The `sops` metadata is missing, incomplete or invalid."""
+
+    exit_code = EXIT_GENERIC
+
+
+class DecryptionError(SopsError):
+    """A value does not decrypt (wrong data key, changed ciphertext, IV, tag or key path)."""
+
+    exit_code = EXIT_DECRYPTING_TREE
+
+
+class MacMismatchError(SopsError):
+    """The recomputed MAC differs: a value was changed, removed or reordered, or lastmodified changed."""
+
+    exit_code = EXIT_MAC_MISMATCH
+
+
+class DataKeyError(SopsError):
+    """No available identity unwraps the data key (or too few Shamir shares)."""
+
+    exit_code = EXIT_DATA_KEY
+
+
+class ConfigError(SopsError):
+    """`.sops.yaml` is missing, invalid, or has no rule for the file."""
+
+    exit_code = EXIT_CONFIG_NOT_FOUND
+
+
+class NoEncryptionKeyError(SopsError):
+    """A creation rule gives no recipient to encrypt to."""
+
+    exit_code = EXIT_NO_ENCRYPTION_KEY
+
+
+class AlreadyEncryptedError(SopsError):
+    """Encrypting a file that already has sops metadata."""
+
+    exit_code = EXIT_ALREADY_ENCRYPTED

@@ -1,0 +1,336 @@
+"""The public SOPS API: decrypt, encrypt, updatekeys, rotate, and atomic writes.
+
+Every function takes a path, returns the new file content as bytes (the CLI decides whether to
+print it or write it in place with `write_atomic`), and raises one `SopsError` that names the
+file and key path but never a plaintext value.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from secrets_iac.sops import config as sops_config
+from secrets_iac.sops import shamir
+from secrets_iac.sops.cipher import DATA_KEY_SIZE, ValueAuthError, ValueCipher, ValueFormatError
+from secrets_iac.sops.errors import (
+    DataKeyError,
+    FormatError,
+    MacMismatchError,
+    NoEncryptionKeyError,
+    SopsError,
+)
+from secrets_iac.sops.keys import AgeIdentity, load_identities, unwrap_key, wrap_key
+from secrets_iac.sops.metadata import (
+    SOPS_VERSION,
+    AgeKeyEntry,
+    KeyGroup,
+    Metadata,
+    now_lastmodified,
+)
+from secrets_iac.sops.rules import DEFAULT_UNENCRYPTED_SUFFIX, EncryptionRule
+from secrets_iac.sops.stores import dump_encrypted, dump_plain, format_for, load_encrypted, load_plain
+from secrets_iac.sops.tree import Branches, check_mac, decrypt_branches, encrypt_branches
+
+
+@dataclass(frozen=True)
+class DecryptedDocument:
+    """A decrypted file held in memory: plaintext branches, metadata and the data key (never shown)."""
+
+    branches: Branches = field(repr=False)
+    metadata: Metadata = field(repr=False)
+    fmt: str
+    source: str
+    data_key: bytes = field(repr=False)
+
+
+def _read(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as err:
+        raise FormatError(f"cannot read {path}: {err.strerror}") from None
+
+
+def _identities(identities: Sequence[AgeIdentity] | None) -> list[AgeIdentity]:
+    return list(identities) if identities is not None else load_identities()
+
+
+def _unwrap_group(group: KeyGroup, identities: Sequence[AgeIdentity]) -> bytes | None:
+    mine = {i.recipient for i in identities}
+    ordered = sorted(group.age, key=lambda e: e.recipient not in mine)
+    for entry in ordered:
+        key = unwrap_key(entry.enc, identities)
+        if key is not None:
+            return key
+    return None
+
+
+def unwrap_data_key(metadata: Metadata, identities: Sequence[AgeIdentity], source: str) -> bytes:
+    """The 32-byte data key, from one group or from enough Shamir shares (sops exit 128 otherwise)."""
+    recipients = ", ".join(e.recipient for g in metadata.key_groups for e in g.age) or "none"
+    if not identities:
+        raise DataKeyError(
+            f"{source}: no age identity available (set SOPS_AGE_KEY_FILE or SOPS_AGE_KEY); "
+            f"the file is encrypted to: {recipients}"
+        )
+    if len(metadata.key_groups) == 1:
+        key = _unwrap_group(metadata.key_groups[0], identities)
+        if key is None:
+            raise DataKeyError(f"{source}: none of the available identities can decrypt the data key "
+                               f"(recipients: {recipients})")
+    else:
+        shares = [s for s in (_unwrap_group(g, identities) for g in metadata.key_groups) if s is not None]
+        if len(shares) < metadata.threshold:
+            raise DataKeyError(
+                f"{source}: only {len(shares)} of the {metadata.threshold} key groups needed could be "
+                f"decrypted (recipients: {recipients})"
+            )
+        try:
+            key = shamir.combine(shares[: metadata.threshold])
+        except ValueError as err:
+            raise DataKeyError(f"{source}: cannot combine the Shamir shares: {err}") from None
+    if len(key) != DATA_KEY_SIZE:
+        raise DataKeyError(f"{source}: the data key has the wrong length")
+    return key
+
+
+def _stored_mac(metadata: Metadata, cipher: ValueCipher, source: str) -> str:
+    if not metadata.mac:
+        raise MacMismatchError(f"{source}: the file has no MAC", exit_code=52)
+    try:
+        mac = cipher.decrypt(metadata.mac, metadata.mac_aad)
+    except (ValueAuthError, ValueFormatError):
+        raise MacMismatchError(
+            f"{source}: cannot decrypt the MAC (lastmodified or the MAC was changed)"
+        ) from None
+    if not isinstance(mac, str):
+        raise MacMismatchError(f"{source}: the MAC is not a string")
+    return mac
+
+
+def decrypt_document(
+    path: Path | str,
+    *,
+    identities: Sequence[AgeIdentity] | None = None,
+    input_type: str | None = None,
+    ignore_mac: bool = False,
+    data: bytes | None = None,
+) -> DecryptedDocument:
+    """Decrypt a sops file in memory and verify its MAC; nothing is written anywhere."""
+    file_path = Path(path)
+    source = str(file_path)
+    fmt = format_for(file_path, input_type)
+    fmt_in = "json" if fmt == "binary" else fmt
+    branches, metadata = load_encrypted(_read(file_path) if data is None else data, fmt_in, source)
+    key = unwrap_data_key(metadata, _identities(identities), source)
+    cipher = ValueCipher(key)
+    plain, computed = decrypt_branches(
+        branches, cipher, metadata.rule, mac_only_encrypted=metadata.mac_only_encrypted, source=source
+    )
+    if not ignore_mac:
+        check_mac(_stored_mac(metadata, cipher, source), computed, source)
+    return DecryptedDocument(plain, metadata, fmt, source, key)
+
+
+def decrypt_file(
+    path: Path | str,
+    *,
+    identities: Sequence[AgeIdentity] | None = None,
+    input_type: str | None = None,
+    output_type: str | None = None,
+    ignore_mac: bool = False,
+) -> bytes:
+    """The plaintext file content (exactly what `sops decrypt` prints)."""
+    doc = decrypt_document(path, identities=identities, input_type=input_type, ignore_mac=ignore_mac)
+    return dump_plain(doc.branches, output_type or doc.fmt, doc.source)
+
+
+def _wrap_groups(
+    data_key: bytes, groups: Sequence[Sequence[str]], threshold: int, source: str
+) -> list[KeyGroup]:
+    if not groups or not all(groups):
+        raise NoEncryptionKeyError(f"{source}: no age recipient to encrypt the data key to")
+    if len(groups) == 1:
+        return [KeyGroup(age=[AgeKeyEntry(r, wrap_key(data_key, r)) for r in groups[0]])]
+    needed = threshold or len(groups)
+    if not 2 <= needed <= len(groups):
+        raise SopsError(f"{source}: shamir_threshold {needed} does not fit {len(groups)} key groups")
+    shares = shamir.split(data_key, len(groups), needed)
+    return [
+        KeyGroup(age=[AgeKeyEntry(r, wrap_key(share, r)) for r in group])
+        for group, share in zip(groups, shares, strict=True)
+    ]
+
+
+def _seal(
+    branches: Branches,
+    data_key: bytes,
+    key_groups: list[KeyGroup],
+    rule: EncryptionRule,
+    *,
+    shamir_threshold: int,
+    mac_only_encrypted: bool,
+    extra: Mapping[str, object] | None = None,
+) -> tuple[Branches, Metadata]:
+    cipher = ValueCipher(data_key)
+    encrypted, mac_hex = encrypt_branches(branches, cipher, rule, mac_only_encrypted=mac_only_encrypted)
+    metadata = Metadata(
+        key_groups=key_groups,
+        lastmodified=now_lastmodified(),
+        rule=rule,
+        shamir_threshold=shamir_threshold if len(key_groups) > 1 else 0,
+        mac_only_encrypted=mac_only_encrypted,
+        version=SOPS_VERSION,
+        extra=dict(extra or {}),
+    )
+    metadata.mac = cipher.encrypt(mac_hex, metadata.mac_aad)
+    return encrypted, metadata
+
+
+def encrypt_file(
+    path: Path | str,
+    *,
+    config_path: Path | str | None = None,
+    recipients: Sequence[str] | None = None,
+    input_type: str | None = None,
+    output_type: str | None = None,
+    data: bytes | None = None,
+) -> bytes:
+    """Encrypt a plaintext file by the first matching `.sops.yaml` rule (or explicit recipients)."""
+    file_path = Path(path)
+    source = str(file_path)
+    fmt = format_for(file_path, input_type)
+    out_fmt = output_type or ("json" if fmt == "binary" else fmt)
+    branches = load_plain(_read(file_path) if data is None else data, fmt, source)
+    json_indent = None
+    if recipients:
+        groups: tuple[tuple[str, ...], ...] = (tuple(recipients),)
+        threshold, mac_only, rule = 0, False, EncryptionRule()
+        rule_set = False
+    else:
+        cfg = Path(config_path) if config_path else sops_config.find_config()
+        creation = sops_config.rule_for_file(file_path, cfg)
+        groups, threshold = creation.key_groups, creation.shamir_threshold
+        mac_only, rule, rule_set = creation.mac_only_encrypted, creation.rule, creation.rule_set
+        json_indent = creation.json_indent
+    if fmt == "binary":
+        rule = EncryptionRule()
+    elif not rule_set:
+        rule = EncryptionRule("unencrypted_suffix", DEFAULT_UNENCRYPTED_SUFFIX)
+    data_key = os.urandom(DATA_KEY_SIZE)
+    key_groups = _wrap_groups(data_key, groups, threshold, source)
+    encrypted, metadata = _seal(
+        branches, data_key, key_groups, rule, shamir_threshold=threshold, mac_only_encrypted=mac_only
+    )
+    if out_fmt == "binary":
+        out_fmt = "json"
+    return dump_encrypted(encrypted, metadata, out_fmt, json_indent=json_indent)
+
+
+def _stored_format(path: Path, input_type: str | None) -> str:
+    fmt = format_for(path, input_type)
+    return "json" if fmt == "binary" else fmt
+
+
+def updatekeys_file(
+    path: Path | str,
+    *,
+    config_path: Path | str | None = None,
+    identities: Sequence[AgeIdentity] | None = None,
+    input_type: str | None = None,
+) -> tuple[bytes, bool]:
+    """Re-wrap the same data key for the recipients the rules name now; values stay untouched.
+
+    Returns the new content and whether the key groups changed. Key entries of other types
+    (pgp, kms, …) are kept when the group layout is unchanged.
+    """
+    file_path = Path(path)
+    source = str(file_path)
+    fmt = _stored_format(file_path, input_type)
+    raw = _read(file_path)
+    branches, metadata = load_encrypted(raw, fmt, source)
+    cfg = Path(config_path) if config_path else sops_config.find_config()
+    creation = sops_config.rule_for_file(file_path, cfg)
+    old_groups = [tuple(e.recipient for e in g.age) for g in metadata.key_groups]
+    new_groups = [tuple(g) for g in creation.key_groups]
+    same_layout = len(old_groups) == len(new_groups) and (
+        len(new_groups) == 1 or (creation.shamir_threshold or len(new_groups)) == metadata.threshold
+    )
+    if old_groups == new_groups and same_layout:
+        return raw, False
+    key = unwrap_data_key(metadata, _identities(identities), source)
+    if same_layout and len(new_groups) == 1:
+        old = {e.recipient: e for e in metadata.key_groups[0].age}
+        entries = [old.get(r) or AgeKeyEntry(r, wrap_key(key, r)) for r in new_groups[0]]
+        groups = [KeyGroup(age=entries, others=metadata.key_groups[0].others)]
+    else:
+        if any(g.has_foreign_keys() for g in metadata.key_groups):
+            raise SopsError(
+                f"{source}: the key group layout changes and the file has key types other than age "
+                "(pgp, kms, …) whose shares cannot be re-wrapped here"
+            )
+        groups = _wrap_groups(key, new_groups, creation.shamir_threshold, source)
+    metadata.key_groups = groups
+    metadata.shamir_threshold = creation.shamir_threshold if len(groups) > 1 else 0
+    return dump_encrypted(branches, metadata, fmt), True
+
+
+def rotate_file(
+    path: Path | str,
+    *,
+    identities: Sequence[AgeIdentity] | None = None,
+    input_type: str | None = None,
+    drop_foreign_keys: bool = False,
+) -> bytes:
+    """A new data key for the same recipients; every value re-encrypted, a new MAC and lastmodified."""
+    file_path = Path(path)
+    source = str(file_path)
+    fmt = _stored_format(file_path, input_type)
+    doc = decrypt_document(file_path, identities=identities, input_type=fmt)
+    meta = doc.metadata
+    foreign = sorted({k for g in meta.key_groups for k, v in g.others.items() if v})
+    if foreign and not drop_foreign_keys:
+        raise SopsError(
+            f"{source}: cannot rotate: the file also has {', '.join(foreign)} keys this tool cannot "
+            "re-wrap (drop them explicitly to rotate)"
+        )
+    groups = [tuple(e.recipient for e in g.age) for g in meta.key_groups]
+    data_key = os.urandom(DATA_KEY_SIZE)
+    key_groups = _wrap_groups(data_key, groups, meta.shamir_threshold, source)
+    encrypted, metadata = _seal(
+        doc.branches, data_key, key_groups, meta.rule,
+        shamir_threshold=meta.shamir_threshold, mac_only_encrypted=meta.mac_only_encrypted, extra=meta.extra,
+    )
+    return dump_encrypted(encrypted, metadata, fmt)
+
+
+def write_atomic(path: Path | str, data: bytes) -> None:
+    """Replace `path` with `data` atomically: temp file beside it, fsync, rename; keeps the mode."""
+    target = Path(path)
+    try:
+        mode: int | None = target.stat().st_mode & 0o7777
+    except FileNotFoundError:
+        mode = None
+    fd, temp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        if mode is not None:
+            os.chmod(temp_name, mode)
+        os.replace(temp_name, target)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temp_name)
+        raise
+    with contextlib.suppress(OSError):
+        dir_fd = os.open(target.parent, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)

@@ -1,0 +1,479 @@
+"""YAML store: ruamel.yaml parses the nodes, scalars are typed the yaml.v3 way, comments are kept.
+
+Reading: ruamel composes the node tree (order, style and positions); plain scalars are typed with
+`resolve_plain_scalar` (yaml.v3 rules, not YAML 1.1); comments are found in the source text and
+attached to the map or list that holds them by column, as yaml.v3 does — the placement decides
+a comment's AAD, so it must agree with files the real sops wrote.
+
+Writing: our own emitter in sops's style (indent 4, sequences indented under their key, comments
+as full lines, multi-line strings as `|` blocks), so the output is stable and readable by sops.
+"""
+
+from __future__ import annotations
+
+import base64
+import bisect
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import ruamel.yaml
+from ruamel.yaml.error import YAMLError
+from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from secrets_iac.sops.errors import FormatError
+from secrets_iac.sops.scalars import (
+    Comment,
+    Scalar,
+    Timestamp,
+    YamlTypingError,
+    resolve_plain_scalar,
+    yaml_float_text,
+)
+from secrets_iac.sops.tree import Branches, MapItem, TreeMap, Value
+
+INDENT = 4
+
+
+# --- reading ---------------------------------------------------------------------------------------
+
+
+@dataclass(eq=False)
+class _Container:
+    """A map or list being built, with what comment placement needs to know about it."""
+
+    column: int
+    depth: int
+    parent: _Container | None
+    doc: int
+    values: list[Any] = field(default_factory=list)  # MapItem for maps, Value for lists
+    lines: list[int] = field(default_factory=list)  # source line of each item
+    comments: list[tuple[int, int, Comment]] = field(default_factory=list)  # (line, before-index, c)
+    is_map: bool = True
+    flow: bool = False
+    result: TreeMap | list[Value] | None = None
+
+    def chain(self) -> list[_Container]:
+        found: list[_Container] = []
+        node: _Container | None = self
+        while node is not None:
+            found.append(node)
+            node = node.parent
+        return found
+
+
+@dataclass(frozen=True, slots=True)
+class _Anchor:
+    line: int
+    column: int
+    container: _Container
+
+
+class _Builder:
+    """Turns composed documents into branches, then places the comments."""
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self.anchors: list[_Anchor] = []
+        self.roots: list[_Container] = []
+        self.spans: list[tuple[int, int]] = []
+        self._active: set[int] = set()
+        self._seen: set[int] = set()
+        self._pending: list[_Container] = []
+
+    def document(self, node: Node | None, doc: int) -> None:
+        root = _Container(column=0, depth=0, parent=None, doc=doc)
+        self.roots.append(root)
+        if node is None or (isinstance(node, ScalarNode) and node.value == "" and node.style is None):
+            return
+        if not isinstance(node, MappingNode):
+            raise FormatError(f"{self.source}: a YAML document must be a mapping at the top level")
+        root.column = node.start_mark.column if not node.value else node.value[0][0].start_mark.column
+        self._fill_map(node, root, record=True)
+
+    def _fill_map(self, node: MappingNode, box: _Container, *, record: bool) -> None:
+        seen_keys: set[str] = set()
+        for key_node, value_node in node.value:
+            if record:
+                self._span(key_node)
+            key = self._key(key_node)
+            if key in seen_keys:
+                line_no = key_node.start_mark.line + 1
+                raise FormatError(f"{self.source}: duplicate key {key!r} on line {line_no}")
+            seen_keys.add(key)
+            line = key_node.start_mark.line
+            if record:
+                self.anchors.append(_Anchor(line, key_node.start_mark.column, box))
+            box.values.append((key, self._value(value_node, box, record=record)))
+            box.lines.append(line)
+
+    def _fill_list(self, node: SequenceNode, box: _Container, *, record: bool) -> None:
+        for item in node.value:
+            line = item.start_mark.line
+            if record:
+                self.anchors.append(_Anchor(line, item.start_mark.column, box))
+            box.values.append(self._value(item, box, record=record))
+            box.lines.append(line)
+
+    def _key(self, node: Node) -> str:
+        if not isinstance(node, ScalarNode):
+            line_no = node.start_mark.line + 1
+            raise FormatError(f"{self.source}: line {line_no}: complex mapping keys are not supported")
+        value = self._scalar(node)
+        if not isinstance(value, str):
+            raise FormatError(f"{self.source}: line {node.start_mark.line + 1}: non-string key")
+        return value
+
+    def _span(self, node: Node) -> None:
+        self.spans.append((node.start_mark.index, node.end_mark.index))
+
+    def _scalar(self, node: ScalarNode) -> Scalar:
+        if node.style is not None:
+            return str(node.value)
+        tag = str(node.tag)
+        if tag == "tag:yaml.org,2002:binary":
+            return base64.b64decode("".join(str(node.value).split()))
+        try:
+            return resolve_plain_scalar(str(node.value))
+        except YamlTypingError as err:
+            raise FormatError(f"{self.source}: line {node.start_mark.line + 1}: {err}") from None
+
+    def _value(self, node: Node, parent: _Container, *, record: bool) -> Value:
+        alias = id(node) in self._seen
+        self._seen.add(id(node))
+        if id(node) in self._active:
+            raise FormatError(f"{self.source}: recursive YAML alias")
+        record = record and not alias
+        if isinstance(node, ScalarNode):
+            if record:
+                self._span(node)
+            return self._scalar(node)
+        self._active.add(id(node))
+        try:
+            column = node.start_mark.column
+            if isinstance(node, MappingNode) and node.value:
+                column = node.value[0][0].start_mark.column
+            box = _Container(column=column, depth=parent.depth + 1, parent=parent, doc=parent.doc)
+            box.is_map = isinstance(node, MappingNode)
+            box.flow = bool(getattr(node, "flow_style", False))
+            if isinstance(node, MappingNode):
+                self._fill_map(node, box, record=record)
+                box.result = TreeMap()
+            elif isinstance(node, SequenceNode):
+                self._fill_list(node, box, record=record)
+                box.result = []
+            else:
+                raise FormatError(f"{self.source}: unsupported YAML node")
+            if record:
+                self._pending.append(box)
+            else:
+                self._finish(box)
+            return box.result
+        finally:
+            self._active.discard(id(node))
+
+    # --- comments ---
+
+    def place_comments(self, text: str) -> None:
+        self.spans.sort()
+        starts = [s for s, _ in self.spans]
+        line_starts = [0]
+        for match in re.finditer("\n", text):
+            line_starts.append(match.end())
+        doc_markers = [
+            bisect.bisect_right(line_starts, m.start()) - 1
+            for m in re.finditer(r"(?m)^---(?=[ \t]|$)", text)
+        ]
+        anchor_lines = [a.line for a in self.anchors]
+        for match in re.finditer(r"(?:^|(?<=[ \t]))#[^\n]*", text, flags=re.MULTILINE):
+            position = match.start()
+            index = bisect.bisect_right(starts, position) - 1
+            if index >= 0 and self.spans[index][0] <= position < self.spans[index][1]:
+                continue
+            line = bisect.bisect_right(line_starts, position) - 1
+            column = position - line_starts[line]
+            if text[line_starts[line]:position].lstrip().startswith("%"):
+                continue
+            comment = Comment(match.group(0)[1:].rstrip("\r"))
+            full_line = text[line_starts[line]:position].strip() in ("", "---", "...")
+            self._attach(comment, line, column, full_line, anchor_lines, doc_markers)
+
+    def _attach(
+        self,
+        comment: Comment,
+        line: int,
+        column: int,
+        full_line: bool,
+        anchor_lines: list[int],
+        markers: list[int],
+    ) -> None:
+        if not full_line:
+            lo = bisect.bisect_left(anchor_lines, line)
+            hi = bisect.bisect_right(anchor_lines, line)
+            block = [a for a in self.anchors[lo:hi] if not a.container.flow]
+            if block:
+                box = block[-1].container
+                before = _index_of_line(box, line)
+                box.comments.append((line, before, comment))
+                return
+        after = bisect.bisect_right(anchor_lines, line)
+        prev = self.anchors[after - 1] if after > 0 else None
+        nxt = self.anchors[after] if after < len(self.anchors) else None
+        if prev is not None and nxt is not None and prev.container.doc != nxt.container.doc:
+            if any(prev.line < marker <= line for marker in markers):
+                prev = None
+            else:
+                nxt = None
+        candidates: list[_Container] = []
+        for anchor in (nxt, prev):
+            if anchor is not None:
+                candidates.extend(c for c in anchor.container.chain() if c not in candidates)
+        candidates = [c for c in candidates if not c.flow]
+        fitting = [c for c in candidates if c.column <= column]
+        if fitting:
+            box = max(fitting, key=lambda c: c.depth)
+        elif candidates:
+            box = min(candidates, key=lambda c: c.depth)
+        else:
+            empty = [r for r in self.roots if not r.values]
+            box = (empty or self.roots)[0]
+        box.comments.append((line, _index_after_line(box, line), comment))
+
+    def finish_all(self) -> Branches:
+        for box in reversed(self._pending):
+            self._finish(box)
+        branches: Branches = []
+        for root in self.roots:
+            root.result = TreeMap()
+            self._finish(root)
+            assert isinstance(root.result, TreeMap)
+            branches.append(root.result)
+        return branches
+
+    def _finish(self, box: _Container) -> None:
+        merged: list[Any] = []
+        comments = sorted(box.comments, key=lambda c: (c[1], c[0]))
+        position = 0
+        for index, value in enumerate(box.values):
+            while position < len(comments) and comments[position][1] <= index:
+                merged.append(comments[position][2])
+                position += 1
+            merged.append(value)
+        merged.extend(c[2] for c in comments[position:])
+        if isinstance(box.result, TreeMap):
+            box.result.items[:] = merged
+        elif box.result is not None:
+            box.result[:] = merged
+
+
+def _index_of_line(box: _Container, line: int) -> int:
+    """Index of the last item starting on `line` (an inline comment goes before it)."""
+    index = bisect.bisect_right(box.lines, line) - 1
+    return max(index, 0)
+
+
+def _index_after_line(box: _Container, line: int) -> int:
+    return bisect.bisect_right(box.lines, line)
+
+
+def load_yaml(data: bytes, source: str) -> Branches:
+    """Parse YAML (every document) into branches, with comments placed as yaml.v3 places them."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise FormatError(f"{source}: not UTF-8 text") from None
+    text = text.lstrip("\ufeff")
+    yaml = ruamel.yaml.YAML(typ="rt")
+    builder = _Builder(source)
+    try:
+        nodes = list(yaml.compose_all(text))
+    except YAMLError as err:
+        first = str(err).splitlines()[0] if str(err) else type(err).__name__
+        raise FormatError(f"{source}: invalid YAML: {first}") from None
+    for number, node in enumerate(nodes):
+        builder.document(node, number)
+    if not nodes:
+        builder.document(None, 0)
+    builder.place_comments(text)
+    return builder.finish_all()
+
+
+# --- writing ---------------------------------------------------------------------------------------
+
+_YAML11_WORDS = {
+    "y", "Y", "yes", "Yes", "YES", "n", "N", "no", "No", "NO",
+    "on", "On", "ON", "off", "Off", "OFF", "=", "<<",
+}
+_SEXAGESIMAL = re.compile(r"[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?")
+_INDICATORS = set("[]{}#&*!|>'\"%@`,")
+
+
+def _plain_ok(value: str) -> bool:
+    if not value or value != value.strip() or not value.isprintable():
+        return False
+    first = value[0]
+    if first in _INDICATORS or (first in "-?:" and (len(value) == 1 or value[1] in " \t")):
+        return False
+    if ": " in value or " #" in value or value.endswith(":") or "\t" in value:
+        return False
+    if value.startswith(("---", "...")) or value in _YAML11_WORDS or _SEXAGESIMAL.fullmatch(value):
+        return False
+    try:
+        return isinstance(resolve_plain_scalar(value), str)
+    except YamlTypingError:
+        return False
+
+
+def _needs_escape(char: str) -> bool:
+    code = ord(char)
+    return (
+        code < 0x20 or 0x7F <= code <= 0x9F or code in (0x2028, 0x2029, 0xFEFF)
+        or 0xD800 <= code <= 0xDFFF or code in (0xFFFE, 0xFFFF)
+    )
+
+
+_ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\t": "\\t", "\r": "\\r", "\0": "\\0"}
+
+
+def double_quoted(value: str) -> str:
+    """A YAML double-quoted scalar (JSON-like escapes), safe for any text."""
+    out = []
+    for char in value:
+        if char in _ESCAPES:
+            out.append(_ESCAPES[char])
+        elif _needs_escape(char):
+            code = ord(char)
+            out.append(f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")
+        else:
+            out.append(char)
+    return '"' + "".join(out) + '"'
+
+
+def _literal_ok(value: str) -> bool:
+    if "\n" not in value or value.strip("\n") == "":
+        return False
+    if any(_needs_escape(c) for c in value if c not in "\n\t"):
+        return False
+    first = next(line for line in value.split("\n") if line)
+    return not first[0].isspace() and "\r" not in value
+
+
+def _literal(value: str, indent: int) -> tuple[str, list[str]]:
+    if value.endswith("\n\n"):
+        header = "|+"
+    elif value.endswith("\n"):
+        header = "|"
+    else:
+        header = "|-"
+    body = value[:-1] if value.endswith("\n") else value
+    pad = " " * indent
+    return header, [pad + line if line else "" for line in body.split("\n")]
+
+
+def _scalar_text(value: Scalar) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return yaml_float_text(value)
+    if isinstance(value, Timestamp):
+        return value.text
+    if isinstance(value, bytes):
+        return "!!binary " + base64.b64encode(value).decode()
+    if isinstance(value, Comment):
+        return double_quoted(value.text)
+    return value if _plain_ok(value) else double_quoted(value)
+
+
+def _key_text(key: str) -> str:
+    return key if _plain_ok(key) else double_quoted(key)
+
+
+def _emit_value_after(prefix: str, value: Value, indent: int, out: list[str]) -> None:
+    """Emit `prefix` (e.g. `key:` or `-`) followed by the value; nested blocks go on following lines."""
+    if isinstance(value, TreeMap):
+        if not value.items:
+            out.append(f"{prefix} {{}}")
+            return
+        out.append(prefix)
+        _emit_map(value, indent, out)
+    elif isinstance(value, list):
+        if not value:
+            out.append(f"{prefix} []")
+            return
+        out.append(prefix)
+        _emit_list(value, indent, out)
+    elif isinstance(value, str) and _literal_ok(value):
+        header, lines = _literal(value, indent)
+        out.append(f"{prefix} {header}")
+        out.extend(lines)
+    else:
+        out.append(f"{prefix} {_scalar_text(value)}")
+
+
+def _emit_map(tree: TreeMap, indent: int, out: list[str]) -> None:
+    pad = " " * indent
+    for item in tree.items:
+        if isinstance(item, Comment):
+            out.append(f"{pad}#{item.text}")
+            continue
+        key, value = item
+        _emit_value_after(f"{pad}{_key_text(key)}:", value, indent + INDENT, out)
+
+
+def _emit_list(items: list[Value], indent: int, out: list[str]) -> None:
+    pad = " " * indent
+    for value in items:
+        if isinstance(value, Comment):
+            out.append(f"{pad}#{value.text}")
+            continue
+        if isinstance(value, TreeMap | list) and (value.items if isinstance(value, TreeMap) else value):
+            nested: list[str] = []
+            if isinstance(value, TreeMap):
+                _emit_map(value, indent + 2, nested)
+            else:
+                _emit_list(value, indent + 2, nested)
+            first = nested[0]
+            out.append(f"{pad}- {first[indent + 2:]}")
+            out.extend(nested[1:])
+        else:
+            _emit_value_after(f"{pad}-", value, indent + 2, out)
+
+
+def dump_yaml(branches: Branches) -> bytes:
+    """Write branches as YAML documents separated by `---`."""
+    documents = []
+    for branch in branches:
+        out: list[str] = []
+        if branch.items:
+            _emit_map(branch, 0, out)
+        if not any(not isinstance(i, Comment) for i in branch.items):
+            out.append("{}")
+        documents.append("\n".join(out) + "\n")
+    return "---\n".join(documents).encode("utf-8")
+
+
+def to_plain(value: Value) -> Any:
+    """A tree value as plain Python data (comments dropped): for metadata and the library API."""
+    if isinstance(value, TreeMap):
+        return {k: to_plain(v) for k, v in value.pairs()}
+    if isinstance(value, list):
+        return [to_plain(v) for v in value if not isinstance(v, Comment)]
+    if isinstance(value, Timestamp):
+        return value.text
+    return value
+
+
+def from_plain(value: Any) -> Value:
+    """Plain Python data (dict/list/scalars) as a tree value."""
+    if isinstance(value, dict):
+        items: list[MapItem] = [(str(k), from_plain(v)) for k, v in value.items()]
+        return TreeMap(items)
+    if isinstance(value, list):
+        return [from_plain(v) for v in value]
+    if value is None or isinstance(value, str | bytes | bool | int | float | Timestamp | Comment):
+        return value
+    raise TypeError(f"cannot store {type(value).__name__}")
