@@ -1,0 +1,61 @@
+"""ESO custom resources as components: each wraps one manifest built by `components.eso_specs`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+
+class _EsoObject(pulumi.ComponentResource):
+    """Declares one ESO object from a complete manifest (apiVersion, kind, metadata, spec)."""
+
+    TYPE = "secrets-iac:eso:Object"
+
+    resource: k8s.apiextensions.CustomResource
+    name: str
+
+    def __init__(self, name: str, manifest: dict[str, Any], opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__(self.TYPE, name, None, opts)
+        metadata = manifest["metadata"]
+        self.resource = k8s.apiextensions.CustomResource(
+            f"{name}-cr",
+            api_version=manifest["apiVersion"],
+            kind=manifest["kind"],
+            metadata=k8s.meta.v1.ObjectMetaArgs(
+                name=metadata["name"], namespace=metadata.get("namespace"), labels=metadata.get("labels")
+            ),
+            spec=manifest["spec"],
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        self.name = metadata["name"]
+        self.register_outputs({"name": self.name, "kind": manifest["kind"]})
+
+
+class SecretStore(_EsoObject):
+    TYPE = "secrets-iac:eso:SecretStore"
+
+
+class ClusterSecretStore(_EsoObject):
+    TYPE = "secrets-iac:eso:ClusterSecretStore"
+
+
+class ExternalSecret(_EsoObject):
+    TYPE = "secrets-iac:eso:ExternalSecret"
+
+
+class PushSecret(_EsoObject):
+    TYPE = "secrets-iac:eso:PushSecret"
+
+
+COMPONENT_BY_KIND: dict[str, type[_EsoObject]] = {
+    "SecretStore": SecretStore,
+    "ClusterSecretStore": ClusterSecretStore,
+    "ExternalSecret": ExternalSecret,
+    "PushSecret": PushSecret,
+}
+
+
+def eso_component(name: str, manifest: dict[str, Any], opts: pulumi.ResourceOptions | None = None) -> _EsoObject:
+    return COMPONENT_BY_KIND[manifest["kind"]](name, manifest, opts)

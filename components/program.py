@@ -1,0 +1,57 @@
+"""The Pulumi program: read this stack's config, declare the stage, export what operators need."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pulumi
+
+from components.stage import SecretsStage, SecretsStageArgs
+from components.stage_plan import StagePlan, render_stage_checked
+from secrets_iac.config import NAMESPACE, StageConfig, parse_stage_config
+from secrets_iac.errors import UserError
+
+
+def decode_config_value(raw: str, *, as_text: bool) -> Any:
+    """The engine passes every value as a string, objects as JSON: `"111122223333"` must stay text."""
+    if as_text:
+        return raw
+    try:
+        return json.loads(raw)
+    except json.JSONDecodeError:
+        return raw  # a plain string; the model reports it against the field's type
+
+
+def stage_from_pulumi_config() -> tuple[StageConfig, StagePlan]:
+    """Validate the `secrets-iac:*` config the engine passes and render the stage, before any resource."""
+    cfg = pulumi.Config(NAMESPACE)
+    values: dict[str, Any] = {}
+    for field_name, info in StageConfig.model_fields.items():
+        key = info.alias or field_name
+        raw = cfg.get(key)
+        if raw is not None:
+            values[key] = decode_config_value(raw, as_text=info.annotation in (str, str | None))
+    source = f"stacks/Pulumi.{pulumi.get_stack()}.yaml"
+    try:
+        config = parse_stage_config(values, source=source)
+        return config, render_stage_checked(config, pulumi.get_stack(), source=source)
+    except UserError as err:
+        raise pulumi.RunError(str(err)) from None  # the engine prints it without a traceback
+
+
+def run() -> SecretsStage:
+    config, plan = stage_from_pulumi_config()
+    cfg = pulumi.Config(NAMESPACE)
+    initial_values = {
+        s.initial_value_config_key: cfg.require_secret(s.initial_value_config_key)
+        for app in config.apps
+        for s in app.secrets
+        if s.initial_value_config_key
+    }
+    stage = SecretsStage(plan.environment, SecretsStageArgs(config=config, plan=plan, initial_values=initial_values))
+    pulumi.export("secretPrefix", stage.prefix)
+    pulumi.export("kmsKeyArn", stage.kms_key_arn)
+    pulumi.export("secretArns", stage.secret_arns)
+    pulumi.export("roleArns", stage.role_arns)
+    return stage

@@ -1,0 +1,174 @@
+"""SecretsStage: the top-level component declaring one stage (dev, staging, prod) from its stack config."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+import pulumi_kubernetes as k8s
+
+from components.eso_install import EsoInstall, EsoInstallArgs
+from components.eso_resources import eso_component
+from components.irsa_role import IrsaRole, IrsaRoleArgs
+from components.naming import standard_tags
+from components.secret_entry import SecretEntry, SecretEntryArgs
+from components.stage_plan import PolicySpec, StagePlan, policy_document
+from secrets_iac.config import KmsMode, StageConfig
+
+
+@dataclass
+class SecretsStageArgs:
+    config: StageConfig
+    """The validated stack config."""
+    plan: StagePlan
+    """What to declare, from `render_stage` (pure, run first so bad config fails before any resource)."""
+    initial_values: Mapping[str, pulumi.Output[str]] = field(default_factory=dict)
+    """Opt-in seed values by config key, read with `Config.require_secret` (secret Outputs)."""
+
+
+def _manifest_key(manifest: dict[str, Any]) -> str:
+    meta = manifest["metadata"]
+    parts = [manifest["kind"].lower(), meta.get("namespace"), meta["name"]]
+    return "-".join(p for p in parts if p)
+
+
+class SecretsStage(pulumi.ComponentResource):
+    """KMS key, secrets, IAM roles with their ServiceAccounts, ESO (optionally) and ESO objects of a stage."""
+
+    prefix: str
+    kms_key_arn: pulumi.Output[str | None]
+    secret_arns: dict[str, pulumi.Output[str]]
+    role_arns: dict[str, pulumi.Output[str]]
+
+    def __init__(self, name: str, args: SecretsStageArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("secrets-iac:stage:SecretsStage", name, None, opts)
+        config = args.config
+        plan = args.plan
+        env = plan.environment
+        self.prefix = plan.prefix
+        tags = standard_tags(env, config.tags)
+
+        kms_key_id = self._kms(name, config, plan, tags)
+
+        namespaces = {
+            ns: k8s.core.v1.Namespace(
+                f"{name}-ns-{ns}",
+                metadata=k8s.meta.v1.ObjectMetaArgs(name=ns, labels={"app.kubernetes.io/managed-by": "secrets-iac"}),
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+            for ns in plan.namespaces
+        }
+
+        self.secret_arns = {}
+        for spec in plan.secrets:
+            initial = args.initial_values.get(spec.initial_value_config_key) if spec.initial_value_config_key else None
+            entry = SecretEntry(
+                spec.key,
+                SecretEntryArgs(
+                    name=spec.name,
+                    tags=spec.tags,
+                    recovery_window_in_days=config.recovery_window_in_days,
+                    kms_key_id=kms_key_id,
+                    description=spec.description,
+                    rotation=spec.rotation,
+                    initial_value=initial,
+                ),
+                pulumi.ResourceOptions(parent=self),
+            )
+            self.secret_arns[spec.name] = entry.arn
+
+        roles: dict[str, IrsaRole] = {}
+        for role in plan.roles:
+            ns = namespaces.get(role.service_account.namespace)
+            roles[role.key] = IrsaRole(
+                role.key,
+                IrsaRoleArgs(
+                    role_name=role.role_name,
+                    service_account=role.service_account,
+                    policies={p.name: self._policy_json(p, config, kms_key_id) for p in role.policies},
+                    tags=tags,
+                    identity=role.identity,
+                    oidc_provider_arn=config.cluster.oidc_provider_arn,
+                    oidc_issuer_url=config.cluster.oidc_issuer_url,
+                    cluster_name=config.cluster.name,
+                    create_service_account=role.create_service_account,
+                    k8s_depends_on=[ns] if ns is not None else [],
+                ),
+                pulumi.ResourceOptions(parent=self),
+            )
+        self.role_arns = {r.role_name: roles[r.key].role_arn for r in plan.roles}
+
+        crd_dependencies: list[pulumi.Resource] = list(namespaces.values())
+        if config.eso.install:
+            controller = roles.get(plan.controller_role_key) if plan.controller_role_key else None
+            eso = EsoInstall(
+                f"{name}-eso",
+                EsoInstallArgs(
+                    chart_version=config.eso.chart_version,
+                    namespace=config.eso.namespace,
+                    controller_service_account=config.eso.controller_service_account,
+                    controller_role_arn=controller.role_arn
+                    if controller is not None and config.store.auth.value == "controller"
+                    else None,
+                ),
+                pulumi.ResourceOptions(parent=self),
+            )
+            crd_dependencies.append(eso.release)
+        # Stores before the objects that use them; PushSecrets (finalizers on stores) are deleted first.
+        service_accounts = list(roles.values())
+        store_components = [
+            eso_component(
+                _manifest_key(m), m, pulumi.ResourceOptions(parent=self, depends_on=crd_dependencies + service_accounts)
+            )
+            for m in plan.stores
+        ]
+        for manifest in (*plan.external_secrets, *plan.push_secrets):
+            eso_component(
+                _manifest_key(manifest),
+                manifest,
+                pulumi.ResourceOptions(parent=self, depends_on=crd_dependencies + store_components),
+            )
+
+        self.kms_key_arn = pulumi.Output.from_input(kms_key_id)
+        self.register_outputs(
+            {
+                "prefix": self.prefix,
+                "kmsKeyArn": self.kms_key_arn,
+                "secretArns": self.secret_arns,
+                "roleArns": self.role_arns,
+            }
+        )
+
+    def _kms(self, name: str, config: StageConfig, plan: StagePlan, tags: dict[str, str]) -> pulumi.Input[str] | None:
+        """The stage's customer-managed key: created here, referenced, or None for aws/secretsmanager."""
+        if config.kms.mode is KmsMode.EXISTING:
+            return config.kms.key_arn
+        if config.kms.mode is KmsMode.AWS_MANAGED:
+            return None
+        key = aws.kms.Key(
+            f"{name}-kms",
+            description=f"Secrets Manager secrets of {plan.prefix}",
+            deletion_window_in_days=config.kms.deletion_window_in_days,
+            enable_key_rotation=True,
+            tags=tags,
+            opts=pulumi.ResourceOptions(parent=self, protect=True),
+        )
+        aws.kms.Alias(
+            f"{name}-kms-alias",
+            name=plan.kms_alias,
+            target_key_id=key.key_id,
+            opts=pulumi.ResourceOptions(parent=key),
+        )
+        return key.arn
+
+    @staticmethod
+    def _policy_json(spec: PolicySpec, config: StageConfig, kms_key_id: pulumi.Input[str] | None) -> pulumi.Input[str]:
+        if kms_key_id is None or isinstance(kms_key_id, str):
+            return json.dumps(policy_document(spec, config, kms_key_id))
+        return pulumi.Output.from_input(kms_key_id).apply(
+            lambda arn: json.dumps(policy_document(spec, config, arn))
+        )

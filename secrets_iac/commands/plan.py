@@ -1,0 +1,28 @@
+"""`secrets-iac plan`: what a stack would declare, offline (mock engine, no credentials)."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+
+def register(subparsers: Any) -> None:
+    parser: argparse.ArgumentParser = subparsers.add_parser(
+        "plan", help="render a stack offline: manifests/, iam/, plan.json", description=__doc__
+    )
+    parser.add_argument("--stack", required=True, help="stage name: stacks/Pulumi.<stack>.yaml")
+    parser.add_argument("--out", required=True, type=Path, help="output directory (replaced atomically)")
+    parser.add_argument("--project-dir", type=Path, default=Path.cwd(), help="folder with Pulumi.yaml (default: .)")
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from secrets_iac.plan import plan_stack
+
+    counts = plan_stack(args.project_dir.resolve(), args.stack, args.out)
+    print(
+        f"{args.stack}: {counts['resources']} resources, {counts['manifests']} Kubernetes objects, "
+        f"{counts['iam']} IAM documents -> {args.out}"
+    )
+    return 0

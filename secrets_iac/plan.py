@@ -1,0 +1,246 @@
+"""Offline plan: run the real Pulumi program under Pulumi's mock engine and write what it would declare.
+
+No credentials and no Pulumi CLI: CI and tests use it to see every Kubernetes object, IAM document and
+resource input of a stage. Secret inputs are masked; the mocks return realistic ARNs so documents that
+embed them read like the real thing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import runpy
+import shutil
+import sys
+import tempfile
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from secrets_iac.config import NAMESPACE, StageConfig, load_stage_config, provider_values
+from secrets_iac.errors import UserError
+
+MASK = "[secret]"
+_SECRET_SIG_KEY = "4dabf18193072939515e22adb298388d"
+_SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
+
+
+@dataclass
+class PlannedResource:
+    type: str
+    name: str
+    parent: str | None
+    inputs: dict[str, Any]
+    """Inputs as the engine would send them; secret values already masked."""
+    outputs: dict[str, Any] = field(default_factory=dict)
+
+
+def mask_secrets(value: Any) -> Any:
+    """Replace every Pulumi secret (the engine's wrapped form) with a mask, at any depth.
+
+    Also turns integral floats back into ints: the engine carries numbers as doubles, and the provider
+    sends `7.0` as JSON `7`, which is what Kubernetes sees.
+    """
+    if isinstance(value, dict):
+        if value.get(_SECRET_SIG_KEY) == _SECRET_SIG:
+            return MASK
+        return {k: mask_secrets(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [mask_secrets(v) for v in value]
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+def _suffix(name: str) -> str:
+    """The 6-character suffix AWS appends to secret ARNs, stable per name."""
+    return hashlib.sha256(name.encode()).hexdigest()[:6]
+
+
+def mock_outputs(type_: str, name: str, inputs: dict[str, Any], region: str, account: str) -> tuple[str, dict[str, Any]]:
+    """Realistic id and outputs per resource type, so ARNs flow into dependent documents."""
+    state = dict(inputs)
+    physical = str(inputs.get("name") or name)
+    if type_ == "aws:secretsmanager/secret:Secret":
+        arn = f"arn:aws:secretsmanager:{region}:{account}:secret:{physical}-{_suffix(physical)}"
+        return arn, {**state, "arn": arn, "id": arn}
+    if type_ == "aws:iam/role:Role":
+        return physical, {**state, "arn": f"arn:aws:iam::{account}:role/{physical}", "uniqueId": f"AROA{_suffix(physical).upper()}"}
+    if type_ == "aws:kms/key:Key":
+        key_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"{account}/{region}/{name}"))
+        return key_id, {**state, "keyId": key_id, "arn": f"arn:aws:kms:{region}:{account}:key/{key_id}"}
+    if type_ == "aws:kms/alias:Alias":
+        return physical, {**state, "arn": f"arn:aws:kms:{region}:{account}:{physical}"}
+    if type_ == "kubernetes:helm.sh/v3:Release":
+        return physical, {**state, "status": {"namespace": inputs.get("namespace"), "status": "deployed"}}
+    return f"{name}-id", state
+
+
+class _PlanMocks:
+    """`pulumi.runtime.Mocks` recording every registration (components included) in order."""
+
+    def __init__(self, region: str, account: str) -> None:
+        self.region = region
+        self.account = account
+        self.parents: dict[tuple[str, str], str] = {}
+        self.resources: list[PlannedResource] = []
+
+    def new_resource(self, args: Any) -> tuple[str, dict[str, Any]]:
+        id_, state = mock_outputs(args.typ, args.name, args.inputs, self.region, self.account)
+        parent = self.parents.get((args.typ, args.name))
+        self.resources.append(
+            PlannedResource(args.typ, args.name, _parent_label(parent), mask_secrets(args.inputs), mask_secrets(state))
+        )
+        return id_, state
+
+    def call(self, args: Any) -> dict[str, Any]:
+        raise UserError(f"the program called {args.token} at plan time; plans must not depend on provider reads")
+
+
+def _parent_label(urn: str | None) -> str | None:
+    """`urn:pulumi:dev::secrets-iac::a$b::name` -> `b::name` (type and name of the parent)."""
+    if not urn:
+        return None
+    _, _, type_path, name = urn.rsplit("::", 3) if urn.count("::") >= 3 else ("", "", urn, "")
+    parent_type = type_path.split("$")[-1]
+    if parent_type == "pulumi:pulumi:Stack":
+        return None
+    return f"{parent_type}::{name}"
+
+
+def _engine_config(stack_path: Path, config: StageConfig) -> tuple[dict[str, str], list[str]]:
+    """Config as the engine passes it: strings, objects as JSON, Pulumi secrets as masked placeholders."""
+    document = yaml.safe_load(stack_path.read_text(encoding="utf-8")) or {}
+    values: dict[str, str] = {}
+    secret_keys: list[str] = []
+    for key, value in (document.get("config") or {}).items():
+        if isinstance(value, dict) and set(value) == {"secure"}:
+            values[key] = MASK
+            secret_keys.append(key)
+        elif isinstance(value, str):
+            values[key] = value
+        else:
+            values[key] = json.dumps(value)
+    for app in config.apps:
+        for secret in app.secrets:
+            full = f"{NAMESPACE}:{secret.initial_value_config_key}"
+            if secret.initial_value_config_key and full not in values:
+                raise UserError(
+                    f"stacks/{stack_path.name}: {NAMESPACE}:apps[{app.name}].secrets[{secret.name}].initialValueConfigKey "
+                    f"names {full}, which is not set (pulumi config set --secret {full} ...)"
+                )
+    return values, secret_keys
+
+
+def run_program(project_dir: Path, stack: str) -> list[PlannedResource]:
+    """Run `<project_dir>/__main__.py` for `stack` under mocks; returns every registration in order."""
+    import pulumi
+    from pulumi.runtime import mocks as pulumi_mocks
+    from pulumi.runtime.config import set_all_config
+    from pulumi.runtime.stack import run_pulumi_func
+    from pulumi.runtime.sync_await import _sync_await
+
+    config = load_stage_config(project_dir, stack)
+    stack_path = project_dir / "stacks" / f"Pulumi.{stack}.yaml"
+    region = str(provider_values(stack_path).get("aws:region", config.region))
+    recorder = _PlanMocks(region, config.account_id)
+
+    class Mocks(pulumi.runtime.Mocks):
+        def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
+            return recorder.new_resource(args)
+
+        def call(self, args: pulumi.runtime.MockCallArgs) -> dict[str, Any]:
+            return recorder.call(args)
+
+    class Monitor(pulumi_mocks.MockMonitor):  # type: ignore[misc]
+        def RegisterResource(self, request: Any) -> Any:
+            recorder.parents[(request.type, request.name)] = request.parent
+            return super().RegisterResource(request)
+
+    mocks = Mocks()
+    values, secret_keys = _engine_config(stack_path, config)
+    pulumi.runtime.set_mocks(mocks, project=NAMESPACE, stack=stack, preview=True, monitor=Monitor(mocks))
+    set_all_config(values, secret_keys)
+    sys_path = list(sys.path)
+    sys.path.insert(0, str(project_dir))
+    try:
+        _sync_await(run_pulumi_func(lambda: runpy.run_path(str(project_dir / "__main__.py"), run_name="__main__")))
+    except pulumi.RunError as err:
+        raise UserError(str(err)) from None
+    finally:
+        sys.path[:] = sys_path
+    return recorder.resources
+
+
+def _k8s_manifest(resource: PlannedResource) -> dict[str, Any] | None:
+    """The Kubernetes object a resource would apply, or None for non-Kubernetes resources."""
+    inputs = resource.inputs
+    if resource.type == "kubernetes:apiextensions.k8s.io:CustomResource" or (
+        resource.type.startswith("kubernetes:") and "apiVersion" in inputs and "kind" in inputs
+    ):
+        order = ("apiVersion", "kind", "metadata")
+        body = {k: inputs[k] for k in order if k in inputs}
+        body.update({k: v for k, v in inputs.items() if k not in order and k != "__defaults"})
+        return body
+    return None
+
+
+def _file_stem(*parts: str | None) -> str:
+    return "-".join(p for p in parts if p).replace("/", "_").lower()
+
+
+def write_plan(resources: list[PlannedResource], out_dir: Path) -> dict[str, int]:
+    """Write manifests/, iam/ and plan.json into `out_dir` atomically (a complete plan or the old one)."""
+    out_dir = out_dir.resolve()
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
+    try:
+        (staging / "manifests").mkdir()
+        (staging / "iam").mkdir()
+        counts = {"resources": 0, "manifests": 0, "iam": 0}
+        role_names: dict[str, str] = {}
+        for resource in resources:
+            counts["resources"] += 1
+            manifest = _k8s_manifest(resource)
+            if manifest is not None:
+                meta = manifest.get("metadata") or {}
+                stem = _file_stem(manifest["kind"], meta.get("namespace"), meta.get("name"))
+                path = staging / "manifests" / f"{stem}.yaml"
+                if path.exists():
+                    raise UserError(f"two Kubernetes objects would be written as {path.name}")
+                path.write_text(yaml.safe_dump(manifest, sort_keys=False), encoding="utf-8")
+                counts["manifests"] += 1
+            if resource.type == "aws:iam/role:Role":
+                role = str(resource.inputs["name"])
+                role_names[resource.name] = role
+                _write_json(staging / "iam" / f"{role}.trust.json", resource.inputs["assumeRolePolicy"])
+                counts["iam"] += 1
+            elif resource.type == "aws:iam/rolePolicy:RolePolicy":
+                role = str(resource.inputs["role"])
+                _write_json(staging / "iam" / f"{role}.{resource.inputs['name']}.json", resource.inputs["policy"])
+                counts["iam"] += 1
+        plan = {
+            "resources": [
+                {"type": r.type, "name": r.name, "parent": r.parent, "inputs": r.inputs} for r in resources
+            ]
+        }
+        (staging / "plan.json").write_text(json.dumps(plan, indent=2, sort_keys=False) + "\n", encoding="utf-8")
+        if out_dir.exists():
+            shutil.rmtree(out_dir)
+        staging.rename(out_dir)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return counts
+
+
+def _write_json(path: Path, document: Any) -> None:
+    parsed = json.loads(document) if isinstance(document, str) else document
+    path.write_text(json.dumps(parsed, indent=2) + "\n", encoding="utf-8")
+
+
+def plan_stack(project_dir: Path, stack: str, out_dir: Path) -> dict[str, int]:
+    return write_plan(run_program(project_dir, stack), out_dir)
