@@ -1,0 +1,111 @@
+"""`secrets-iac sops`: decrypt, encrypt, updatekeys and rotate SOPS (age) files, no sops binary needed."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from secrets_iac.errors import UserError
+
+FILE_TYPES = ("yaml", "json", "dotenv", "ini", "binary")
+
+
+def _common(parser: argparse.ArgumentParser, *, output: bool = True) -> None:
+    parser.add_argument("file", type=Path, help="the file to read")
+    parser.add_argument("-i", "--in-place", action="store_true", help="write the result back to FILE (atomically)")
+    if output:
+        parser.add_argument("--output", type=Path, help="write the result to this file instead of stdout")
+    parser.add_argument("--input-type", choices=FILE_TYPES, help="store of FILE (default: by extension)")
+
+
+def register(subparsers: Any) -> None:
+    parser: argparse.ArgumentParser = subparsers.add_parser(
+        "sops", help="decrypt/encrypt/updatekeys/rotate SOPS files with age", description=__doc__
+    )
+    sub = parser.add_subparsers(dest="sops_command", required=True, metavar="SUBCOMMAND")
+
+    decrypt = sub.add_parser("decrypt", help="print the plaintext (or write it with --output/--in-place)")
+    _common(decrypt)
+    decrypt.add_argument("--output-type", choices=FILE_TYPES, help="store of the output (default: input's)")
+    decrypt.add_argument("--ignore-mac", action="store_true", help="do not check the MAC (recovery only)")
+    decrypt.set_defaults(handler=run_decrypt)
+
+    encrypt = sub.add_parser("encrypt", help="encrypt by the first matching .sops.yaml creation rule")
+    _common(encrypt)
+    encrypt.add_argument("--output-type", choices=FILE_TYPES, help="store of the output (default: input's)")
+    encrypt.add_argument("--config", type=Path, help=".sops.yaml to use (default: search from the cwd up)")
+    encrypt.add_argument("--age", help="comma-separated age recipients; replaces the rule's keys")
+    encrypt.set_defaults(handler=run_encrypt)
+
+    updatekeys = sub.add_parser("updatekeys", help="re-wrap the data key for the rule's current recipients")
+    _common(updatekeys)
+    updatekeys.add_argument("--config", type=Path, help=".sops.yaml to use (default: search from the cwd up)")
+    updatekeys.set_defaults(handler=run_updatekeys)
+
+    rotate = sub.add_parser("rotate", help="new data key; every value re-encrypted")
+    _common(rotate)
+    rotate.add_argument(
+        "--drop-foreign-keys", action="store_true", help="drop pgp/kms/… entries that cannot be re-wrapped"
+    )
+    rotate.set_defaults(handler=run_rotate)
+
+
+def _emit(args: argparse.Namespace, data: bytes) -> int:
+    """Send the result where the flags say; files are replaced atomically."""
+    from secrets_iac.sops import write_atomic
+
+    if args.in_place and getattr(args, "output", None):
+        raise UserError("--in-place and --output cannot be used together")
+    target = args.file if args.in_place else getattr(args, "output", None)
+    if target is not None:
+        try:
+            write_atomic(target, data)
+        except OSError as err:
+            raise UserError(f"cannot write {target}: {err.strerror}", exit_code=1) from None
+        return 0
+    sys.stdout.buffer.write(data)
+    sys.stdout.flush()
+    return 0
+
+
+def run_decrypt(args: argparse.Namespace) -> int:
+    from secrets_iac.sops import decrypt_file
+
+    data = decrypt_file(
+        args.file, input_type=args.input_type, output_type=args.output_type, ignore_mac=args.ignore_mac
+    )
+    return _emit(args, data)
+
+
+def run_encrypt(args: argparse.Namespace) -> int:
+    from secrets_iac.sops import encrypt_file
+
+    recipients = [r.strip() for r in args.age.split(",") if r.strip()] if args.age else None
+    data = encrypt_file(
+        args.file,
+        config_path=args.config,
+        recipients=recipients,
+        input_type=args.input_type,
+        output_type=args.output_type,
+    )
+    return _emit(args, data)
+
+
+def run_updatekeys(args: argparse.Namespace) -> int:
+    from secrets_iac.sops import updatekeys_file
+
+    data, changed = updatekeys_file(args.file, config_path=args.config, input_type=args.input_type)
+    if not changed:
+        print(f"{args.file}: already up to date with the creation rules", file=sys.stderr)
+        if args.in_place:
+            return 0
+    return _emit(args, data)
+
+
+def run_rotate(args: argparse.Namespace) -> int:
+    from secrets_iac.sops import rotate_file
+
+    data = rotate_file(args.file, input_type=args.input_type, drop_foreign_keys=args.drop_foreign_keys)
+    return _emit(args, data)
