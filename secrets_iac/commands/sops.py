@@ -14,7 +14,9 @@ FILE_TYPES = ("yaml", "json", "dotenv", "ini", "binary")
 
 def _common(parser: argparse.ArgumentParser, *, output: bool = True) -> None:
     parser.add_argument("file", type=Path, help="the file to read")
-    parser.add_argument("-i", "--in-place", action="store_true", help="write the result back to FILE (atomically)")
+    parser.add_argument(
+        "-i", "--in-place", action="store_true", help="write the result back to FILE (atomically)"
+    )
     if output:
         parser.add_argument("--output", type=Path, help="write the result to this file instead of stdout")
     parser.add_argument("--input-type", choices=FILE_TYPES, help="store of FILE (default: by extension)")

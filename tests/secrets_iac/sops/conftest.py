@@ -82,7 +82,11 @@ class RealSops:
     path: Path
 
     def run(
-        self, args: Sequence[str], *, key_files: Sequence[Path] = (), cwd: Path | None = None,
+        self,
+        args: Sequence[str],
+        *,
+        key_files: Sequence[Path] = (),
+        cwd: Path | None = None,
         check: bool = True,
     ) -> subprocess.CompletedProcess[bytes]:
         env = {
@@ -96,7 +100,9 @@ class RealSops:
             env["SOPS_AGE_KEY_FILE"] = str(combined)
         result = subprocess.run([str(self.path), *args], cwd=cwd, env=env, capture_output=True, check=False)
         if check and result.returncode != 0:
-            raise AssertionError(f"sops {' '.join(args)} exited {result.returncode}: {result.stderr.decode()}")
+            raise AssertionError(
+                f"sops {' '.join(args)} exited {result.returncode}: {result.stderr.decode()}"
+            )
         return result
 
 

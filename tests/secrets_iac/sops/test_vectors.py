@@ -12,7 +12,15 @@ from secrets_iac.sops import decrypt_file, load_secrets, read_keys_file
 from tests.conftest import shared_path
 
 UPSTREAM = ["example.yaml", "example.json", "example.txt", "example.ini"]
-GENERATED = ["basic.yaml", "basic.json", "basic.env", "blob.bin", "plain.txt", "k8s-secret.yaml", "suffix.yaml"]
+GENERATED = [
+    "basic.yaml",
+    "basic.json",
+    "basic.env",
+    "blob.bin",
+    "plain.txt",
+    "k8s-secret.yaml",
+    "suffix.yaml",
+]
 
 
 def _identities() -> list:  # type: ignore[type-arg]
