@@ -54,7 +54,9 @@ class EsoInstall(pulumi.ComponentResource):
             namespace=args.namespace,
             create_namespace=True,
             repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=CHART_REPO),
-            values=eso_helm_values(args.controller_service_account, args.controller_role_arn, args.extra_values),
+            values=eso_helm_values(
+                args.controller_service_account, args.controller_role_arn, args.extra_values
+            ),
             atomic=True,
             cleanup_on_fail=True,
             opts=pulumi.ResourceOptions(parent=self),

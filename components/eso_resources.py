@@ -16,7 +16,9 @@ class _EsoObject(pulumi.ComponentResource):
     resource: k8s.apiextensions.CustomResource
     name: str
 
-    def __init__(self, name: str, manifest: dict[str, Any], opts: pulumi.ResourceOptions | None = None) -> None:
+    def __init__(
+        self, name: str, manifest: dict[str, Any], opts: pulumi.ResourceOptions | None = None
+    ) -> None:
         super().__init__(self.TYPE, name, None, opts)
         metadata = manifest["metadata"]
         self.resource = k8s.apiextensions.CustomResource(
@@ -57,5 +59,7 @@ COMPONENT_BY_KIND: dict[str, type[_EsoObject]] = {
 }
 
 
-def eso_component(name: str, manifest: dict[str, Any], opts: pulumi.ResourceOptions | None = None) -> _EsoObject:
+def eso_component(
+    name: str, manifest: dict[str, Any], opts: pulumi.ResourceOptions | None = None
+) -> _EsoObject:
     return COMPONENT_BY_KIND[manifest["kind"]](name, manifest, opts)

@@ -49,7 +49,9 @@ def run() -> SecretsStage:
         for s in app.secrets
         if s.initial_value_config_key
     }
-    stage = SecretsStage(plan.environment, SecretsStageArgs(config=config, plan=plan, initial_values=initial_values))
+    stage = SecretsStage(
+        plan.environment, SecretsStageArgs(config=config, plan=plan, initial_values=initial_values)
+    )
     pulumi.export("secretPrefix", stage.prefix)
     pulumi.export("kmsKeyArn", stage.kms_key_arn)
     pulumi.export("secretArns", stage.secret_arns)

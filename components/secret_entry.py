@@ -29,7 +29,7 @@ class SecretEntryArgs:
     description: str | None = None
     rotation: RotationArgs | None = None
     initial_value: pulumi.Output[str] | None = field(default=None, repr=False)
-    """Opt-in seed value from a Pulumi secret config; kept secret in state. Normally the sync writes values."""
+    """Opt-in seed value from a Pulumi secret config; the sync normally the sync writes values."""
 
 
 class SecretEntry(pulumi.ComponentResource):
@@ -54,7 +54,7 @@ class SecretEntry(pulumi.ComponentResource):
             aws.secretsmanager.SecretVersion(
                 f"{name}-initial",
                 secret_id=secret.id,
-                secret_string=pulumi.Output.secret(args.initial_value),
+                secret_string=pulumi.Output.secret(args.initial_value),  # type: ignore[arg-type]
                 # Later values come from the sync; Pulumi must not roll them back to the seed.
                 opts=pulumi.ResourceOptions(parent=secret, ignore_changes=["secretString"]),
             )

@@ -57,7 +57,9 @@ class SecretsStage(pulumi.ComponentResource):
         namespaces = {
             ns: k8s.core.v1.Namespace(
                 f"{name}-ns-{ns}",
-                metadata=k8s.meta.v1.ObjectMetaArgs(name=ns, labels={"app.kubernetes.io/managed-by": "secrets-iac"}),
+                metadata=k8s.meta.v1.ObjectMetaArgs(
+                    name=ns, labels={"app.kubernetes.io/managed-by": "secrets-iac"}
+                ),
                 opts=pulumi.ResourceOptions(parent=self),
             )
             for ns in plan.namespaces
@@ -65,7 +67,11 @@ class SecretsStage(pulumi.ComponentResource):
 
         self.secret_arns = {}
         for spec in plan.secrets:
-            initial = args.initial_values.get(spec.initial_value_config_key) if spec.initial_value_config_key else None
+            initial = (
+                args.initial_values.get(spec.initial_value_config_key)
+                if spec.initial_value_config_key
+                else None
+            )
             entry = SecretEntry(
                 spec.key,
                 SecretEntryArgs(
@@ -119,10 +125,12 @@ class SecretsStage(pulumi.ComponentResource):
             )
             crd_dependencies.append(eso.release)
         # Stores before the objects that use them; PushSecrets (finalizers on stores) are deleted first.
-        service_accounts = list(roles.values())
-        store_components = [
+        service_accounts: list[pulumi.Resource] = list(roles.values())
+        store_components: list[pulumi.Resource] = [
             eso_component(
-                _manifest_key(m), m, pulumi.ResourceOptions(parent=self, depends_on=crd_dependencies + service_accounts)
+                _manifest_key(m),
+                m,
+                pulumi.ResourceOptions(parent=self, depends_on=crd_dependencies + service_accounts),
             )
             for m in plan.stores
         ]
@@ -143,7 +151,9 @@ class SecretsStage(pulumi.ComponentResource):
             }
         )
 
-    def _kms(self, name: str, config: StageConfig, plan: StagePlan, tags: dict[str, str]) -> pulumi.Input[str] | None:
+    def _kms(
+        self, name: str, config: StageConfig, plan: StagePlan, tags: dict[str, str]
+    ) -> pulumi.Input[str] | None:
         """The stage's customer-managed key: created here, referenced, or None for aws/secretsmanager."""
         if config.kms.mode is KmsMode.EXISTING:
             return config.kms.key_arn
@@ -166,9 +176,11 @@ class SecretsStage(pulumi.ComponentResource):
         return key.arn
 
     @staticmethod
-    def _policy_json(spec: PolicySpec, config: StageConfig, kms_key_id: pulumi.Input[str] | None) -> pulumi.Input[str]:
+    def _policy_json(
+        spec: PolicySpec, config: StageConfig, kms_key_id: pulumi.Input[str] | None
+    ) -> pulumi.Input[str]:
         if kms_key_id is None or isinstance(kms_key_id, str):
             return json.dumps(policy_document(spec, config, kms_key_id))
-        return pulumi.Output.from_input(kms_key_id).apply(
+        return pulumi.Output.from_input(kms_key_id).apply(  # type: ignore[arg-type]
             lambda arn: json.dumps(policy_document(spec, config, arn))
         )

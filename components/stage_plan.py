@@ -67,7 +67,7 @@ class StagePlan:
 
 
 def policy_document(spec: PolicySpec, config: StageConfig, kms_key_arn: str | None) -> dict[str, Any]:
-    """The IAM document for `spec`; `kms_key_arn` is known only at deploy time when the stage creates the key."""
+    """The IAM document for `spec`; a key the stage creates has its ARN only at deploy time."""
     scope = SecretScope(
         region=config.region, account_id=config.account_id, prefix=spec.prefix, kms_key_arn=kms_key_arn
     )
@@ -130,7 +130,9 @@ def _external_secrets(config: StageConfig, app: AppConfig, env: str, prefix: str
         key = secret_name(prefix, app.name, secret.name)
         if secret.keys:
             data.extend(
-                eso.ExternalSecretData(k.secret_key, eso.RemoteRef(key=key, property=k.property, version=k.version))
+                eso.ExternalSecretData(
+                    k.secret_key, eso.RemoteRef(key=key, property=k.property, version=k.version)
+                )
                 for k in secret.keys
             )
         else:
@@ -165,8 +167,12 @@ def _external_secrets(config: StageConfig, app: AppConfig, env: str, prefix: str
                     metadata=_meta(f"{app.name}-tls", app.namespace, env, app.name),
                     secret_store_ref=store,
                     data=(
-                        eso.ExternalSecretData("tls.crt", eso.RemoteRef(key=key, property=app.tls.cert_property)),
-                        eso.ExternalSecretData("tls.key", eso.RemoteRef(key=key, property=app.tls.key_property)),
+                        eso.ExternalSecretData(
+                            "tls.crt", eso.RemoteRef(key=key, property=app.tls.cert_property)
+                        ),
+                        eso.ExternalSecretData(
+                            "tls.key", eso.RemoteRef(key=key, property=app.tls.key_property)
+                        ),
                     ),
                     refresh_interval=app.refresh_interval,
                     target=eso.TargetArgs(
@@ -181,7 +187,9 @@ def _external_secrets(config: StageConfig, app: AppConfig, env: str, prefix: str
     return manifests
 
 
-def _push(config: StageConfig, app: AppConfig, env: str, prefix: str, kms_alias: str | None) -> list[dict[str, Any]]:
+def _push(
+    config: StageConfig, app: AppConfig, env: str, prefix: str, kms_alias: str | None
+) -> list[dict[str, Any]]:
     """A push-only SecretStore in the app's namespace and one PushSecret per target."""
     store_name = f"{config.store.name}-push"
     if config.store.auth is StoreAuth.IRSA:
@@ -192,7 +200,9 @@ def _push(config: StageConfig, app: AppConfig, env: str, prefix: str, kms_alias:
         auth = eso.ControllerIdentityAuth()
     kms_key_id = kms_alias if config.kms.mode is KmsMode.CREATE else config.kms.key_arn
     manifests = [
-        eso.secret_store(eso.SecretStoreArgs(_meta(store_name, app.namespace, env, app.name), _provider(config, auth)))
+        eso.secret_store(
+            eso.SecretStoreArgs(_meta(store_name, app.namespace, env, app.name), _provider(config, auth))
+        )
     ]
     for target in app.push:
         manifests.append(
@@ -236,7 +246,9 @@ def _roles(config: StageConfig, env: str, prefix: str) -> tuple[list[RoleSpec], 
             RoleSpec(
                 key=controller_key,
                 role_name=iam_name(env, "eso-controller"),
-                service_account=ServiceAccountRef(config.eso.namespace, config.eso.controller_service_account),
+                service_account=ServiceAccountRef(
+                    config.eso.namespace, config.eso.controller_service_account
+                ),
                 identity="pod-identity" if auth is StoreAuth.POD_IDENTITY else "irsa",
                 create_service_account=False,  # the Helm chart owns the controller's ServiceAccount
                 policies=tuple(policies),
@@ -265,7 +277,9 @@ def _roles(config: StageConfig, env: str, prefix: str) -> tuple[list[RoleSpec], 
                         identity="irsa",
                         create_service_account=True,
                         policies=(
-                            PolicySpec("read-secrets", "read", app_prefix(prefix, app.name), app.find is not None),
+                            PolicySpec(
+                                "read-secrets", "read", app_prefix(prefix, app.name), app.find is not None
+                            ),
                         ),
                     )
                 )

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -16,6 +16,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic.alias_generators import to_camel
 
+from components.eso_specs import is_go_duration
 from secrets_iac.errors import UserError
 
 NAMESPACE = "secrets-iac"
@@ -25,23 +26,26 @@ _DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 _DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
 _SECRET_NAME_PART = re.compile(r"^[A-Za-z0-9_+=.@-]+$")
 _SECRET_KEY = re.compile(r"^[-._a-zA-Z0-9]+$")
-_DURATION = re.compile(r"^(\d+(\.\d+)?(ns|us|µs|ms|s|m|h))+$")
-_REGION = re.compile(r"^(us|eu|ap|sa|ca|me|af|il|mx)(-gov)?-(north|south|east|west|central|northeast|southeast|northwest|southwest)-\d$")
+_REGION = re.compile(
+    r"^(us|eu|ap|sa|ca|me|af|il|mx)(-gov)?-"
+    r"(north|south|east|west|central|northeast|southeast|northwest|southwest)-\d$"
+)
 _ACCOUNT = re.compile(r"^\d{12}$")
 _OIDC_ARN = re.compile(r"^arn:aws[a-z-]*:iam::(\d{12}):oidc-provider/(.+)$")
 _KMS_ARN = re.compile(r"^arn:aws[a-z-]*:kms:([a-z0-9-]+):(\d{12}):key/[0-9a-f-]+$")
-_LAMBDA_ARN = re.compile(r"^arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:function:[A-Za-z0-9_-]+(:[A-Za-z0-9_$-]+)?$")
+_LAMBDA_ARN = re.compile(
+    r"^arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:function:[A-Za-z0-9_-]+(:[A-Za-z0-9_$-]+)?$"
+)
 _SCHEDULE = re.compile(r"^(rate\(\d+ (hours?|days?)\)|cron\(.+\))$")
-
-
-def is_duration(value: str) -> bool:
-    """A Go `time.ParseDuration` string as ESO reads `refreshInterval` (e.g. `1h`, `30m`, `1h30m`)."""
-    return bool(_DURATION.match(value))
 
 
 class _Model(BaseModel):
     model_config = ConfigDict(
-        alias_generator=to_camel, populate_by_name=True, extra="forbid", frozen=True, str_strip_whitespace=True
+        alias_generator=to_camel,
+        populate_by_name=True,
+        extra="forbid",
+        frozen=True,
+        str_strip_whitespace=True,
     )
 
 
@@ -52,15 +56,15 @@ def _dns_label(value: str, what: str) -> str:
 
 
 def _duration(value: str) -> str:
-    if not is_duration(value):
-        raise ValueError(f"{value!r} is not a duration like 1h or 30m")
+    if not is_go_duration(value) or value.startswith("-"):
+        raise ValueError(f'"{value}" is not a duration like 1h or 30m')
     return value
 
 
 Duration = Annotated[str, Field(description="Go duration as ESO reads it: 1h, 30m, 1h30m, 0s")]
 
 
-class KmsMode(str, Enum):
+class KmsMode(StrEnum):
     AWS_MANAGED = "aws-managed"
     CREATE = "create"
     EXISTING = "existing"
@@ -69,7 +73,9 @@ class KmsMode(str, Enum):
 class KmsConfig(_Model):
     """Which key encrypts the stage's secrets."""
 
-    mode: KmsMode = Field(KmsMode.AWS_MANAGED, description="aws-managed (aws/secretsmanager), create, existing")
+    mode: KmsMode = Field(
+        KmsMode.AWS_MANAGED, description="aws-managed (aws/secretsmanager), create, existing"
+    )
     key_arn: str | None = Field(None, description="Customer-managed key ARN when mode is existing")
     deletion_window_in_days: int = Field(30, ge=7, le=30, description="Waiting period for a created key")
 
@@ -79,7 +85,9 @@ class KmsConfig(_Model):
             if not self.key_arn:
                 raise ValueError("keyArn is required when mode is existing")
             if not _KMS_ARN.match(self.key_arn):
-                raise ValueError(f"keyArn {self.key_arn!r} is not a KMS key ARN (arn:aws:kms:<region>:<acct>:key/<id>)")
+                raise ValueError(
+                    f"keyArn {self.key_arn!r} is not a KMS key ARN (arn:aws:kms:<region>:<acct>:key/<id>)"
+                )
         elif self.key_arn:
             raise ValueError(f"keyArn is only used with mode existing (mode is {self.mode.value})")
         return self
@@ -102,17 +110,18 @@ class ClusterConfig(_Model):
         host_path = self.oidc_issuer_url.removeprefix("https://").rstrip("/")
         if match.group(2) != host_path:
             raise ValueError(
-                f"oidcProviderArn names {match.group(2)!r} but oidcIssuerUrl is {host_path!r}: they must be the same issuer"
+                f"oidcProviderArn names {match.group(2)!r} but oidcIssuerUrl is {host_path!r}: "
+                "they must be the same issuer"
             )
         return self
 
 
-class StoreKind(str, Enum):
+class StoreKind(StrEnum):
     SECRET_STORE = "SecretStore"
     CLUSTER_SECRET_STORE = "ClusterSecretStore"
 
 
-class StoreAuth(str, Enum):
+class StoreAuth(StrEnum):
     IRSA = "irsa"
     """`auth.jwt.serviceAccountRef`: a dedicated ServiceAccount whose role the store uses (recommended)."""
     CONTROLLER = "controller"
@@ -140,7 +149,9 @@ class StoreConfig(_Model):
     service_account: str = Field(
         "external-secrets-reader", description="ServiceAccount a ClusterSecretStore's IRSA role is bound to"
     )
-    refresh_interval: int = Field(0, ge=0, description="Seconds between store validations; 0 = controller default")
+    refresh_interval: int = Field(
+        0, ge=0, description="Seconds between store validations; 0 = controller default"
+    )
     static_keys: StaticKeysRef | None = None
 
     @field_validator("name", "service_account")
@@ -224,7 +235,8 @@ class SecretConfig(_Model):
     keys: tuple[KeyMapping, ...] = Field((), description="Keys to copy; empty means every JSON property")
     rotation: RotationConfig | None = None
     initial_value_config_key: str | None = Field(
-        None, description="Opt-in: a Pulumi secret config key whose value seeds the secret (kept secret in state)"
+        None,
+        description="Opt-in: a Pulumi secret config key whose value seeds the secret (kept secret in state)",
     )
 
     @field_validator("name")
@@ -232,7 +244,9 @@ class SecretConfig(_Model):
     def _name(cls, value: str) -> str:
         for part in value.split("/"):
             if not part or not _SECRET_NAME_PART.match(part):
-                raise ValueError(f"{value!r} is not a secret name (letters, digits, _+=.@- and '/' between parts)")
+                raise ValueError(
+                    f"{value!r} is not a secret name (letters, digits, _+=.@- and '/' between parts)"
+                )
         return value
 
 
@@ -324,9 +338,13 @@ class AppConfig(_Model):
         if dupes:
             raise ValueError(f"secretKey values must be unique within an app: {', '.join(dupes)}")
         if self.tls is not None and self.tls.secret not in names:
-            raise ValueError(f"tls.secret {self.tls.secret!r} is not one of the app's secrets ({', '.join(names)})")
+            raise ValueError(
+                f"tls.secret {self.tls.secret!r} is not one of the app's secrets ({', '.join(names)})"
+            )
         if not self.secrets and self.find is None and self.push == ():
-            raise ValueError("an app needs secrets, find or push (an ExternalSecret with no data is rejected by ESO)")
+            raise ValueError(
+                "an app needs secrets, find or push (an ExternalSecret with no data is rejected by ESO)"
+            )
         return self
 
 
@@ -340,9 +358,9 @@ class StageConfig(_Model):
     account_id: str
     cluster: ClusterConfig
     recovery_window_in_days: int = Field(30, description="7-30 days before a deleted secret is gone")
-    kms: KmsConfig = KmsConfig()
-    store: StoreConfig = StoreConfig()
-    eso: EsoInstallConfig = EsoInstallConfig()
+    kms: KmsConfig = Field(default_factory=KmsConfig)
+    store: StoreConfig = Field(default_factory=StoreConfig)
+    eso: EsoInstallConfig = Field(default_factory=EsoInstallConfig)
     tags: dict[str, str] = Field(default_factory=dict, description="Extra tags on every AWS resource")
     apps: tuple[AppConfig, ...]
 
@@ -405,10 +423,14 @@ class StageConfig(_Model):
         per_app = self.store.kind is StoreKind.SECRET_STORE and self.store.auth is StoreAuth.IRSA
         for index, app in enumerate(self.apps):
             if per_app and app.service_account is None:
-                raise ValueError(f"apps[{index}].serviceAccount is required with a SecretStore using irsa auth")
+                raise ValueError(
+                    f"apps[{index}].serviceAccount is required with a SecretStore using irsa auth"
+                )
         if self.store.auth is StoreAuth.POD_IDENTITY and not self.eso.install:
             # The association targets the controller's ServiceAccount, which this stack then owns.
-            raise ValueError("store.auth podIdentity needs eso.install true (the controller's ServiceAccount)")
+            raise ValueError(
+                "store.auth podIdentity needs eso.install true (the controller's ServiceAccount)"
+            )
         return self
 
     def stage_name(self, stack: str) -> str:
@@ -455,7 +477,7 @@ def stack_file(project_dir: Path, stack: str) -> Path:
 
 
 def read_stack_values(path: Path) -> dict[str, Any]:
-    """The `secrets-iac:*` values of a stack file, keys without the namespace; other namespaces are kept apart."""
+    """The `secrets-iac:*` values of a stack file, keys without the namespace."""
     if not path.is_file():
         raise UserError(f"{path}: no such stack file")
     try:
@@ -478,7 +500,9 @@ def read_stack_values(path: Path) -> dict[str, Any]:
 def provider_values(path: Path) -> dict[str, Any]:
     """Config of other namespaces (aws:region, kubernetes:context) in the stack file."""
     document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    return {str(k): v for k, v in (document.get("config") or {}).items() if not str(k).startswith(f"{NAMESPACE}:")}
+    return {
+        str(k): v for k, v in (document.get("config") or {}).items() if not str(k).startswith(f"{NAMESPACE}:")
+    }
 
 
 def load_stage_config(project_dir: Path, stack: str) -> StageConfig:
@@ -487,5 +511,7 @@ def load_stage_config(project_dir: Path, stack: str) -> StageConfig:
     config = parse_stage_config(read_stack_values(path), source=f"stacks/{path.name}")
     region = provider_values(path).get("aws:region")
     if region is not None and region != config.region:
-        raise UserError(f"stacks/{path.name}: aws:region {region!r} differs from secrets-iac:region {config.region!r}")
+        raise UserError(
+            f"stacks/{path.name}: aws:region {region!r} differs from secrets-iac:region {config.region!r}"
+        )
     return config

@@ -18,7 +18,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import pulumi
 import yaml
+from pulumi.runtime import mocks as pulumi_mocks
+from pulumi.runtime.config import set_all_config
+from pulumi.runtime.stack import run_pulumi_func
+from pulumi.runtime.sync_await import _sync_await
 
 from secrets_iac.config import NAMESPACE, StageConfig, load_stage_config, provider_values
 from secrets_iac.errors import UserError
@@ -60,7 +65,9 @@ def _suffix(name: str) -> str:
     return hashlib.sha256(name.encode()).hexdigest()[:6]
 
 
-def mock_outputs(type_: str, name: str, inputs: dict[str, Any], region: str, account: str) -> tuple[str, dict[str, Any]]:
+def mock_outputs(
+    type_: str, name: str, inputs: dict[str, Any], region: str, account: str
+) -> tuple[str, dict[str, Any]]:
     """Realistic id and outputs per resource type, so ARNs flow into dependent documents."""
     state = dict(inputs)
     physical = str(inputs.get("name") or name)
@@ -68,7 +75,11 @@ def mock_outputs(type_: str, name: str, inputs: dict[str, Any], region: str, acc
         arn = f"arn:aws:secretsmanager:{region}:{account}:secret:{physical}-{_suffix(physical)}"
         return arn, {**state, "arn": arn, "id": arn}
     if type_ == "aws:iam/role:Role":
-        return physical, {**state, "arn": f"arn:aws:iam::{account}:role/{physical}", "uniqueId": f"AROA{_suffix(physical).upper()}"}
+        return physical, {
+            **state,
+            "arn": f"arn:aws:iam::{account}:role/{physical}",
+            "uniqueId": f"AROA{_suffix(physical).upper()}",
+        }
     if type_ == "aws:kms/key:Key":
         key_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"{account}/{region}/{name}"))
         return key_id, {**state, "keyId": key_id, "arn": f"arn:aws:kms:{region}:{account}:key/{key_id}"}
@@ -79,8 +90,8 @@ def mock_outputs(type_: str, name: str, inputs: dict[str, Any], region: str, acc
     return f"{name}-id", state
 
 
-class _PlanMocks:
-    """`pulumi.runtime.Mocks` recording every registration (components included) in order."""
+class PlanRecorder(pulumi.runtime.Mocks):
+    """Mocks that record every registration (components included) in order, with its parent."""
 
     def __init__(self, region: str, account: str) -> None:
         self.region = region
@@ -88,16 +99,34 @@ class _PlanMocks:
         self.parents: dict[tuple[str, str], str] = {}
         self.resources: list[PlannedResource] = []
 
-    def new_resource(self, args: Any) -> tuple[str, dict[str, Any]]:
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
         id_, state = mock_outputs(args.typ, args.name, args.inputs, self.region, self.account)
         parent = self.parents.get((args.typ, args.name))
         self.resources.append(
-            PlannedResource(args.typ, args.name, _parent_label(parent), mask_secrets(args.inputs), mask_secrets(state))
+            PlannedResource(
+                args.typ, args.name, _parent_label(parent), mask_secrets(args.inputs), mask_secrets(state)
+            )
         )
         return id_, state
 
-    def call(self, args: Any) -> dict[str, Any]:
-        raise UserError(f"the program called {args.token} at plan time; plans must not depend on provider reads")
+    def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
+        raise UserError(
+            f"the program called {args.token} at plan time; plans must not depend on provider reads"
+        )
+
+    def of_type(self, type_: str) -> list[PlannedResource]:
+        return [r for r in self.resources if r.type == type_]
+
+    def install(self, *, project: str, stack: str, preview: bool = True) -> None:
+        """Make this recorder the process's Pulumi engine (the runtime is global state)."""
+        recorder = self
+
+        class Monitor(pulumi_mocks.MockMonitor):
+            def RegisterResource(self, request: Any) -> Any:
+                recorder.parents[(request.type, request.name)] = request.parent
+                return super().RegisterResource(request)  # type: ignore[no-untyped-call]
+
+        pulumi.runtime.set_mocks(self, project=project, stack=stack, preview=preview, monitor=Monitor(self))
 
 
 def _parent_label(urn: str | None) -> str | None:
@@ -124,50 +153,34 @@ def _engine_config(stack_path: Path, config: StageConfig) -> tuple[dict[str, str
             values[key] = value
         else:
             values[key] = json.dumps(value)
-    for app in config.apps:
-        for secret in app.secrets:
+    for a, app in enumerate(config.apps):
+        for s, secret in enumerate(app.secrets):
             full = f"{NAMESPACE}:{secret.initial_value_config_key}"
             if secret.initial_value_config_key and full not in values:
                 raise UserError(
-                    f"stacks/{stack_path.name}: {NAMESPACE}:apps[{app.name}].secrets[{secret.name}].initialValueConfigKey "
+                    f"stacks/{stack_path.name}: {NAMESPACE}:apps[{a}].secrets[{s}].initialValueConfigKey: "
                     f"names {full}, which is not set (pulumi config set --secret {full} ...)"
                 )
     return values, secret_keys
 
 
+def _run_main(project_dir: Path) -> None:
+    runpy.run_path(str(project_dir / "__main__.py"), run_name="__main__")
+
+
 def run_program(project_dir: Path, stack: str) -> list[PlannedResource]:
     """Run `<project_dir>/__main__.py` for `stack` under mocks; returns every registration in order."""
-    import pulumi
-    from pulumi.runtime import mocks as pulumi_mocks
-    from pulumi.runtime.config import set_all_config
-    from pulumi.runtime.stack import run_pulumi_func
-    from pulumi.runtime.sync_await import _sync_await
-
     config = load_stage_config(project_dir, stack)
     stack_path = project_dir / "stacks" / f"Pulumi.{stack}.yaml"
     region = str(provider_values(stack_path).get("aws:region", config.region))
-    recorder = _PlanMocks(region, config.account_id)
-
-    class Mocks(pulumi.runtime.Mocks):
-        def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
-            return recorder.new_resource(args)
-
-        def call(self, args: pulumi.runtime.MockCallArgs) -> dict[str, Any]:
-            return recorder.call(args)
-
-    class Monitor(pulumi_mocks.MockMonitor):  # type: ignore[misc]
-        def RegisterResource(self, request: Any) -> Any:
-            recorder.parents[(request.type, request.name)] = request.parent
-            return super().RegisterResource(request)
-
-    mocks = Mocks()
+    recorder = PlanRecorder(region, config.account_id)
     values, secret_keys = _engine_config(stack_path, config)
-    pulumi.runtime.set_mocks(mocks, project=NAMESPACE, stack=stack, preview=True, monitor=Monitor(mocks))
+    recorder.install(project=NAMESPACE, stack=stack)
     set_all_config(values, secret_keys)
     sys_path = list(sys.path)
     sys.path.insert(0, str(project_dir))
     try:
-        _sync_await(run_pulumi_func(lambda: runpy.run_path(str(project_dir / "__main__.py"), run_name="__main__")))
+        _sync_await(run_pulumi_func(lambda: _run_main(project_dir)))
     except pulumi.RunError as err:
         raise UserError(str(err)) from None
     finally:
@@ -220,14 +233,18 @@ def write_plan(resources: list[PlannedResource], out_dir: Path) -> dict[str, int
                 counts["iam"] += 1
             elif resource.type == "aws:iam/rolePolicy:RolePolicy":
                 role = str(resource.inputs["role"])
-                _write_json(staging / "iam" / f"{role}.{resource.inputs['name']}.json", resource.inputs["policy"])
+                _write_json(
+                    staging / "iam" / f"{role}.{resource.inputs['name']}.json", resource.inputs["policy"]
+                )
                 counts["iam"] += 1
         plan = {
             "resources": [
                 {"type": r.type, "name": r.name, "parent": r.parent, "inputs": r.inputs} for r in resources
             ]
         }
-        (staging / "plan.json").write_text(json.dumps(plan, indent=2, sort_keys=False) + "\n", encoding="utf-8")
+        (staging / "plan.json").write_text(
+            json.dumps(plan, indent=2, sort_keys=False) + "\n", encoding="utf-8"
+        )
         if out_dir.exists():
             shutil.rmtree(out_dir)
         staging.rename(out_dir)

@@ -13,7 +13,9 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument("--stack", required=True, help="stage name: stacks/Pulumi.<stack>.yaml")
     parser.add_argument("--out", required=True, type=Path, help="output directory (replaced atomically)")
-    parser.add_argument("--project-dir", type=Path, default=Path.cwd(), help="folder with Pulumi.yaml (default: .)")
+    parser.add_argument(
+        "--project-dir", type=Path, default=Path.cwd(), help="folder with Pulumi.yaml (default: .)"
+    )
     parser.set_defaults(handler=run)
 
 
