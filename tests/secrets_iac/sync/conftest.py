@@ -1,0 +1,178 @@
+"""Fixtures for the sync tests: a throwaway project (stack file + SOPS file encrypted to a fresh age key)
+and helpers that act as `pulumi up` and as an out-of-band writer against the session moto server."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pyrage
+import pytest
+import yaml
+
+from components.stage_plan import StagePlan, render_stage
+from secrets_iac.config import load_stage_config
+from secrets_iac.sops import AgeIdentity, encrypt_file
+from secrets_iac.sync import AwsClients, SyncOptions, SyncReport, sync_stage
+from tests.conftest import MOTO_ACCOUNT_ID, MotoServer
+
+STACK = "test"
+CANARY = "CANARY-plaintext-7f3a9c"
+"""Part of every test value: it must never show up in any output, report or error."""
+
+
+def default_values() -> dict[str, Any]:
+    return {
+        "payments": {
+            "db": {"username": "payments", "password": f"{CANARY}-db", "port": 5432},
+            "stripe-api-key": f"sk_test_{CANARY}",
+            "db-rotated": {"username": "rotated", "password": f"{CANARY}-rotated"},
+        },
+        "web": {
+            "tls": {
+                "tls.crt": f"-----BEGIN CERTIFICATE-----\n{CANARY}crt\n-----END CERTIFICATE-----\n",
+                "tls.key": f"-----BEGIN PRIVATE KEY-----\n{CANARY}key\n-----END PRIVATE KEY-----\n",
+            }
+        },
+    }
+
+
+def stack_document(kms: Mapping[str, Any] | None = None, account_id: str = MOTO_ACCOUNT_ID) -> dict[str, Any]:
+    issuer = "oidc.eks.eu-west-1.amazonaws.com/id/SYNCTEST0123456789"
+    return {
+        "config": {
+            "aws:region": "eu-west-1",
+            "secrets-iac:region": "eu-west-1",
+            "secrets-iac:accountId": account_id,
+            "secrets-iac:cluster": {
+                "name": "test-eks",
+                "oidcProviderArn": f"arn:aws:iam::{account_id}:oidc-provider/{issuer}",
+                "oidcIssuerUrl": f"https://{issuer}",
+            },
+            "secrets-iac:kms": dict(kms or {"mode": "aws-managed"}),
+            "secrets-iac:store": {"kind": "ClusterSecretStore", "auth": "irsa"},
+            "secrets-iac:tags": {"team": "platform"},
+            "secrets-iac:apps": [
+                {
+                    "name": "payments",
+                    "namespace": "payments-test",
+                    "secrets": [
+                        {"name": "db", "description": "Payments database credentials"},
+                        {"name": "stripe-api-key"},
+                        {
+                            "name": "db-rotated",
+                            "rotation": {
+                                "lambdaArn": f"arn:aws:lambda:eu-west-1:{account_id}:function:rotate-db"
+                            },
+                        },
+                    ],
+                },
+                {
+                    "name": "web",
+                    "namespace": "web-test",
+                    "secrets": [{"name": "tls"}],
+                    "tls": {"secret": "tls"},
+                },
+            ],
+        }
+    }
+
+
+@dataclass
+class SyncProject:
+    """A project folder with `stacks/Pulumi.test.yaml` and `stacks/secrets/test.enc.yaml`."""
+
+    root: Path
+    identity: AgeIdentity
+    stack: str = STACK
+
+    @property
+    def secrets_file(self) -> Path:
+        return self.root / "stacks" / "secrets" / f"{self.stack}.enc.yaml"
+
+    def write_stack(self, document: Mapping[str, Any]) -> None:
+        path = self.root / "stacks" / f"Pulumi.{self.stack}.yaml"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(yaml.safe_dump(dict(document), sort_keys=False))
+
+    def write_secrets(self, values: Mapping[str, Any]) -> None:
+        self.secrets_file.parent.mkdir(parents=True, exist_ok=True)
+        plain = yaml.safe_dump(dict(values), sort_keys=False).encode()
+        self.secrets_file.write_bytes(
+            encrypt_file(self.secrets_file, recipients=[self.identity.recipient], data=plain)
+        )
+
+    def plan(self) -> StagePlan:
+        return render_stage(load_stage_config(self.root, self.stack), self.stack)
+
+    def name(self, app: str, secret: str) -> str:
+        return f"secrets-iac/{self.stack}/{app}/{secret}"
+
+    def options(self, **kwargs: Any) -> SyncOptions:
+        return SyncOptions(identities=[self.identity], max_workers=kwargs.pop("max_workers", 4), **kwargs)
+
+    def sync(self, moto: MotoServer, **kwargs: Any) -> SyncReport:
+        return sync_stage(self.root, self.stack, self.options(**kwargs), clients=clients_for(moto))
+
+
+def clients_for(moto: MotoServer) -> AwsClients:
+    return AwsClients(
+        secretsmanager=moto.client("secretsmanager"), kms=moto.client("kms"), sts=moto.client("sts")
+    )
+
+
+def pulumi_up(
+    moto: MotoServer, project: SyncProject, *, skip: tuple[str, ...] = (), kms_key_id: str | None = None
+) -> None:
+    """Create the declared secrets' metadata (no value), as `pulumi up` does."""
+    sm = moto.client("secretsmanager")
+    for spec in project.plan().secrets:
+        if spec.name in skip:
+            continue
+        kwargs: dict[str, Any] = {
+            "Name": spec.name,
+            "Tags": [{"Key": k, "Value": v} for k, v in spec.tags.items()],
+        }
+        if spec.description:
+            kwargs["Description"] = spec.description
+        if kms_key_id:
+            kwargs["KmsKeyId"] = kms_key_id
+        sm.create_secret(**kwargs)
+
+
+def snapshot(moto: MotoServer) -> dict[str, Any]:
+    """Every secret: metadata, versions with labels, current value (to prove nothing was written)."""
+    sm = moto.client("secretsmanager")
+    state: dict[str, Any] = {}
+    for entry in sm.list_secrets(IncludePlannedDeletion=True)["SecretList"]:
+        name = entry["Name"]
+        described = sm.describe_secret(SecretId=name)
+        versions = sm.list_secret_version_ids(SecretId=name, IncludeDeprecated=True)["Versions"]
+        current = None
+        if any("AWSCURRENT" in v.get("VersionStages", []) for v in versions):
+            current = sm.get_secret_value(SecretId=name).get("SecretString")
+        state[name] = {
+            "tags": sorted((t["Key"], t["Value"]) for t in described.get("Tags", [])),
+            "description": described.get("Description"),
+            "kms": described.get("KmsKeyId"),
+            "stages": {k: sorted(v) for k, v in (described.get("VersionIdsToStages") or {}).items()},
+            "value": current,
+        }
+    return state
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> SyncProject:
+    identity = pyrage.x25519.Identity.generate()
+    proj = SyncProject(tmp_path / "project", AgeIdentity.from_str(str(identity), "test"))
+    proj.write_stack(stack_document())
+    proj.write_secrets(default_values())
+    return proj
+
+
+@pytest.fixture
+def moto(moto_fresh: MotoServer) -> Iterator[MotoServer]:
+    """The emptied session moto server (short name for these tests)."""
+    yield moto_fresh
