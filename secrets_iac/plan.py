@@ -195,10 +195,19 @@ def _k8s_manifest(resource: PlannedResource) -> dict[str, Any] | None:
         resource.type.startswith("kubernetes:") and "apiVersion" in inputs and "kind" in inputs
     ):
         order = ("apiVersion", "kind", "metadata")
-        body = {k: inputs[k] for k in order if k in inputs}
-        body.update({k: v for k, v in inputs.items() if k not in order and k != "__defaults"})
+        body = {k: _sorted(inputs[k]) for k in order if k in inputs}
+        body.update({k: _sorted(inputs[k]) for k in sorted(inputs) if k not in order and k != "__defaults"})
         return body
     return None
+
+
+def _sorted(value: Any) -> Any:
+    """Keys in a fixed order: the engine's property order differs between runs, plans must not."""
+    if isinstance(value, dict):
+        return {k: _sorted(value[k]) for k in sorted(value)}
+    if isinstance(value, list):
+        return [_sorted(v) for v in value]
+    return value
 
 
 def _file_stem(*parts: str | None) -> str:
@@ -214,7 +223,7 @@ def write_plan(resources: list[PlannedResource], out_dir: Path) -> dict[str, int
         (staging / "manifests").mkdir()
         (staging / "iam").mkdir()
         counts = {"resources": 0, "manifests": 0, "iam": 0}
-        role_names: dict[str, str] = {}
+        resources = sorted(resources, key=lambda r: (r.type, r.name))  # registration order is async
         for resource in resources:
             counts["resources"] += 1
             manifest = _k8s_manifest(resource)
@@ -228,7 +237,6 @@ def write_plan(resources: list[PlannedResource], out_dir: Path) -> dict[str, int
                 counts["manifests"] += 1
             if resource.type == "aws:iam/role:Role":
                 role = str(resource.inputs["name"])
-                role_names[resource.name] = role
                 _write_json(staging / "iam" / f"{role}.trust.json", resource.inputs["assumeRolePolicy"])
                 counts["iam"] += 1
             elif resource.type == "aws:iam/rolePolicy:RolePolicy":
@@ -243,7 +251,7 @@ def write_plan(resources: list[PlannedResource], out_dir: Path) -> dict[str, int
             ]
         }
         (staging / "plan.json").write_text(
-            json.dumps(plan, indent=2, sort_keys=False) + "\n", encoding="utf-8"
+            json.dumps(plan, indent=2, sort_keys=True) + "\n", encoding="utf-8"
         )
         if out_dir.exists():
             shutil.rmtree(out_dir)

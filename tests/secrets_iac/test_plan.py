@@ -686,11 +686,6 @@ def test_stack_files_are_named_by_stage() -> None:
 # -- reproducibility -----------------------------------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="plan output is not byte-reproducible: write_plan keeps the engine's dict order (which varies "
-    "between processes) with sort_keys=False, and plan.json lists resources in async registration order",
-)
 def test_plan_output_is_byte_identical_across_runs(tmp_path: Path) -> None:
     outs = []
     for run in range(2):

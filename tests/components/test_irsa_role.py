@@ -1,0 +1,85 @@
+"""IrsaRole under the mock engine: trust names the referenced ServiceAccount; SA annotated; Pod Identity."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from components.irsa_role import IrsaRole, IrsaRoleArgs, ServiceAccountRef, trust_policy_for
+from secrets_iac.plan import PlanRecorder
+from tests.components.conftest import ACCOUNT, declare
+
+ISSUER = "oidc.eks.eu-west-1.amazonaws.com/id/ABCDEF0123456789"
+PROVIDER = f"arn:aws:iam::{ACCOUNT}:oidc-provider/{ISSUER}"
+POLICY = json.dumps({"Version": "2012-10-17", "Statement": []})
+
+
+def _args(**overrides: object) -> IrsaRoleArgs:
+    values: dict[str, object] = {
+        "role_name": "secrets-iac-dev-payments-reader",
+        "service_account": ServiceAccountRef("payments", "payments-secrets"),
+        "policies": {"read-secrets": POLICY},
+        "tags": {"managed-by": "secrets-iac", "environment": "dev"},
+        "oidc_provider_arn": PROVIDER,
+        "oidc_issuer_url": f"https://{ISSUER}",
+    }
+    values.update(overrides)
+    return IrsaRoleArgs(**values)  # type: ignore[arg-type]
+
+
+def test_irsa_role_trust_policy_and_service_account(recorder: PlanRecorder) -> None:
+    declare(lambda: IrsaRole("payments-reader", _args()))
+    [role] = recorder.of_type("aws:iam/role:Role")
+    assert role.parent == "secrets-iac:aws:IrsaRole::payments-reader"
+    trust = json.loads(role.inputs["assumeRolePolicy"])
+    [statement] = trust["Statement"]
+    assert statement["Principal"] == {"Federated": PROVIDER}
+    assert statement["Action"] == "sts:AssumeRoleWithWebIdentity"
+    assert statement["Condition"]["StringEquals"] == {
+        f"{ISSUER}:sub": "system:serviceaccount:payments:payments-secrets",
+        f"{ISSUER}:aud": "sts.amazonaws.com",
+    }
+    [policy] = recorder.of_type("aws:iam/rolePolicy:RolePolicy")
+    assert policy.parent == "aws:iam/role:Role::payments-reader-role"
+    assert (policy.inputs["name"], policy.inputs["role"], policy.inputs["policy"]) == (
+        "read-secrets",
+        "secrets-iac-dev-payments-reader",
+        POLICY,
+    )
+    [sa] = recorder.of_type("kubernetes:core/v1:ServiceAccount")
+    assert sa.inputs["metadata"]["name"] == "payments-secrets"
+    assert sa.inputs["metadata"]["namespace"] == "payments"
+    assert sa.inputs["metadata"]["annotations"] == {
+        "eks.amazonaws.com/role-arn": f"arn:aws:iam::{ACCOUNT}:role/secrets-iac-dev-payments-reader"
+    }
+    assert recorder.of_type("aws:eks/podIdentityAssociation:PodIdentityAssociation") == []
+
+
+def test_pod_identity_variant(recorder: PlanRecorder) -> None:
+    declare(
+        lambda: IrsaRole(
+            "eso-controller",
+            _args(
+                identity="pod-identity",
+                cluster_name="dev-eks",
+                service_account=ServiceAccountRef("external-secrets", "external-secrets"),
+                create_service_account=False,
+            ),
+        )
+    )
+    [role] = recorder.of_type("aws:iam/role:Role")
+    [statement] = json.loads(role.inputs["assumeRolePolicy"])["Statement"]
+    assert statement["Principal"] == {"Service": "pods.eks.amazonaws.com"}
+    assert sorted(statement["Action"]) == ["sts:AssumeRole", "sts:TagSession"]
+    [association] = recorder.of_type("aws:eks/podIdentityAssociation:PodIdentityAssociation")
+    assert association.inputs["clusterName"] == "dev-eks"
+    assert association.inputs["namespace"] == "external-secrets"
+    assert association.inputs["serviceAccount"] == "external-secrets"
+    assert association.inputs["roleArn"] == f"arn:aws:iam::{ACCOUNT}:role/secrets-iac-dev-payments-reader"
+    assert recorder.of_type("kubernetes:core/v1:ServiceAccount") == []
+
+
+def test_irsa_needs_the_cluster_issuer() -> None:
+    with pytest.raises(ValueError, match="IRSA needs oidc_provider_arn and oidc_issuer_url"):
+        trust_policy_for(_args(oidc_issuer_url=None))
