@@ -427,12 +427,13 @@ def _literal_ok(value: str) -> bool:
     return "\n" in value and _analyze(value).block
 
 
-def _literal(value: str, indent: int) -> tuple[str, list[str]]:
+def _literal(value: str, indent: int, hint: int) -> tuple[str, list[str]]:
     """libyaml's block scalar hints: an indentation digit when the text starts with a space or
-    a break, `-` without a final break, `+` with more than one."""
+    a break, `-` without a final break, `+` with more than one. The digit is relative to the parent
+    node (spec-correct; yaml.v3 writes 4 even inside lists, which YAML 1.2 parsers reject)."""
     header = "|"
     if value[0] in " \n":
-        header += str(INDENT)
+        header += str(hint)
     if not value.endswith("\n"):
         header += "-"
     elif value == "\n" or value.endswith("\n\n"):
@@ -475,7 +476,7 @@ def _key_text(key: str) -> str:
     return double_quoted(key) if "\n" in key else _string_text(key)
 
 
-def _emit_value_after(prefix: str, value: Value, indent: int, out: list[str]) -> None:
+def _emit_value_after(prefix: str, value: Value, indent: int, out: list[str], hint: int = INDENT) -> None:
     """Emit `prefix` (e.g. `key:` or `-`) followed by the value; nested blocks go on following lines."""
     if isinstance(value, TreeMap):
         if not value.items:
@@ -490,7 +491,7 @@ def _emit_value_after(prefix: str, value: Value, indent: int, out: list[str]) ->
         out.append(prefix)
         _emit_list(value, indent, out)
     elif isinstance(value, str) and _literal_ok(value):
-        header, lines = _literal(value, indent)
+        header, lines = _literal(value, indent, hint)
         out.append(f"{prefix} {header}")
         out.extend(lines)
     else:
@@ -523,7 +524,7 @@ def _emit_list(items: list[Value], indent: int, out: list[str]) -> None:
             out.append(f"{pad}- {first[indent + 2:]}")
             out.extend(nested[1:])
         else:
-            _emit_value_after(f"{pad}-", value, indent + 2, out)
+            _emit_value_after(f"{pad}-", value, indent + 2, out, hint=2)
 
 
 def dump_yaml(branches: Branches) -> bytes:

@@ -36,6 +36,7 @@ app:
     text: |
         line one
           indented
+    banner: " indented first line\nsecond"
     empty: ""
     nothing: null
 plain_unencrypted: visible

@@ -106,7 +106,9 @@ def test_reordered_list_items_are_refused(encrypted: Path) -> None:
 
 
 def test_changed_unencrypted_value_is_refused(encrypted: Path) -> None:
-    encrypted.write_text(encrypted.read_text().replace("public_unencrypted: visible", "public_unencrypted: x"))
+    encrypted.write_text(
+        encrypted.read_text().replace("public_unencrypted: visible", "public_unencrypted: x")
+    )
     _refused(encrypted, MacMismatchError, EXIT_MAC_MISMATCH)
 
 
@@ -125,7 +127,9 @@ def test_fractional_lastmodified_is_normalised_like_go(encrypted: Path) -> None:
 
 
 def test_missing_mac_is_refused(encrypted: Path) -> None:
-    encrypted.write_text("".join(line for line in encrypted.read_text().splitlines(True) if "mac:" not in line))
+    encrypted.write_text(
+        "".join(line for line in encrypted.read_text().splitlines(True) if "mac:" not in line)
+    )
     _refused(encrypted, MacMismatchError, 52)
 
 
