@@ -47,12 +47,17 @@ def make_clients(
     )
 
 
-def aws_error(operation: str, subject: str, err: Exception) -> str:
-    """`<Operation> <subject>: <code>: <message>` for a failed call (the caller scrubs values)."""
+def error_text(err: Exception) -> str:
+    """`<code>: <message>` of a failed call: AWS's words, which the caller scrubs of values."""
     if isinstance(err, ClientError):
         error = err.response.get("Error", {})
-        return f"{operation} {subject}: {error.get('Code', 'Error')}: {error.get('Message', '')}".rstrip(": ")
-    return f"{operation} {subject}: {type(err).__name__}: {err}"
+        return f"{error.get('Code', 'Error')}: {error.get('Message', '')}".rstrip(": ")
+    return f"{type(err).__name__}: {err}"
+
+
+def aws_error(operation: str, subject: str, err: Exception) -> str:
+    """`<Operation> <subject>: <code>: <message>` for a failed call."""
+    return f"{operation} {subject}: {error_text(err)}"
 
 
 def check_account(sts: STSClient, config: StageConfig, source: str) -> str:

@@ -42,7 +42,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from components.stage_plan import SecretSpec
 from secrets_iac.secret_value import MASK
-from secrets_iac.sync.aws import SecretsManagerClient, aws_error
+from secrets_iac.sync.aws import SecretsManagerClient, error_text
 from secrets_iac.sync.desired import DesiredSecrets, DesiredValue
 from secrets_iac.sync.report import SecretResult, Status
 
@@ -105,17 +105,16 @@ class _SecretReconciler:
         self.desired = desired
         self.options = options
 
+    def _failed(self, operation: str, err: Exception) -> _CallFailed:
+        """Operation and secret name as they are; AWS's own words scrubbed of the desired value."""
+        message = f"{operation} {self.spec.name}: {scrub(error_text(err), self.desired)}"
+        return _CallFailed(message, fatal=not isinstance(err, ClientError))
+
     def _call(self, operation: str, fn: Callable[..., Any], **kwargs: Any) -> Any:
         try:
             return fn(**kwargs)
-        except ClientError as err:
-            raise _CallFailed(
-                scrub(aws_error(operation, self.spec.name, err), self.desired), fatal=False
-            ) from None
-        except BotoCoreError as err:
-            raise _CallFailed(
-                scrub(aws_error(operation, self.spec.name, err), self.desired), fatal=True
-            ) from None
+        except (ClientError, BotoCoreError) as err:
+            raise self._failed(operation, err) from None
 
     def _result(
         self, status: Status, version_id: str | None = None, previous: str | None = None, detail: str = ""
@@ -138,13 +137,9 @@ class _SecretReconciler:
         except ClientError as err:
             if err.response.get("Error", {}).get("Code") == "ResourceNotFoundException":
                 return None
-            raise _CallFailed(
-                scrub(aws_error("DescribeSecret", self.spec.name, err), self.desired), fatal=False
-            ) from None
+            raise self._failed("DescribeSecret", err) from None
         except BotoCoreError as err:
-            raise _CallFailed(
-                scrub(aws_error("DescribeSecret", self.spec.name, err), self.desired), fatal=True
-            ) from None
+            raise self._failed("DescribeSecret", err) from None
         return response
 
     def _create(self) -> SecretResult:

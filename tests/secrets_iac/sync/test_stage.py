@@ -78,7 +78,9 @@ def test_json_formatting_and_key_order_never_cause_an_update(moto: MotoServer, p
     assert statuses(project.sync(moto))[name] == "unchanged"
 
 
-def test_out_of_band_change_is_drift_and_left_alone_unless_overwrite(moto: MotoServer, project: SyncProject) -> None:
+def test_out_of_band_change_is_drift_and_left_alone_unless_overwrite(
+    moto: MotoServer, project: SyncProject
+) -> None:
     pulumi_up(moto, project)
     project.sync(moto)
     name = project.name("payments", "stripe-api-key")
@@ -106,7 +108,9 @@ def test_out_of_band_change_is_drift_and_left_alone_unless_overwrite(moto: MotoS
     assert statuses(project.sync(moto))[name] == "unchanged"
 
 
-def test_out_of_band_write_of_the_same_value_is_adopted_not_drift(moto: MotoServer, project: SyncProject) -> None:
+def test_out_of_band_write_of_the_same_value_is_adopted_not_drift(
+    moto: MotoServer, project: SyncProject
+) -> None:
     pulumi_up(moto, project)
     project.sync(moto)
     name = project.name("payments", "stripe-api-key")
@@ -175,7 +179,10 @@ def test_undeclared_key_fails_before_any_aws_call(moto: MotoServer, project: Syn
     with pytest.raises(UserError) as info:
         project.sync(moto, create_missing=True, overwrite_drift=True)
     message = str(info.value)
-    assert "stacks/secrets/test.enc.yaml: payments:stripe-api-kye: not a secret declared by stack test" in message
+    assert (
+        "stacks/secrets/test.enc.yaml: payments:stripe-api-kye: not a secret declared by stack test"
+        in message
+    )
     assert "paymnts" in message
     assert CANARY not in message
     assert snapshot(moto) == before
@@ -200,7 +207,9 @@ def test_secret_scheduled_for_deletion_is_absent(moto: MotoServer, project: Sync
     assert result.status is Status.ABSENT and "scheduled for deletion" in result.detail
 
 
-def test_create_missing_creates_secrets_exactly_as_pulumi_would(moto: MotoServer, project: SyncProject) -> None:
+def test_create_missing_creates_secrets_exactly_as_pulumi_would(
+    moto: MotoServer, project: SyncProject
+) -> None:
     report = project.sync(moto, create_missing=True)
     assert set(statuses(report).values()) == {"created"}
     state = snapshot(moto)
@@ -217,14 +226,19 @@ def test_create_missing_creates_secrets_exactly_as_pulumi_would(moto: MotoServer
         "environment": "test",
         "app": "payments",
     }
-    assert set(statuses(project.sync(moto, create_missing=True)).values()) == {"unchanged", "skipped-rotation"}
+    assert set(statuses(project.sync(moto, create_missing=True)).values()) == {
+        "unchanged",
+        "skipped-rotation",
+    }
 
 
 def test_rotation_secret_is_seeded_once_then_skipped(moto: MotoServer, project: SyncProject) -> None:
     pulumi_up(moto, project)
     name = project.name("payments", "db-rotated")
     project.sync(moto)
-    rotated = moto.client("secretsmanager").put_secret_value(SecretId=name, SecretString='{"password":"rotated"}')
+    rotated = moto.client("secretsmanager").put_secret_value(
+        SecretId=name, SecretString='{"password":"rotated"}'
+    )
     values = default_values()
     values["payments"]["db-rotated"]["password"] = "changed-in-git"
     project.write_secrets(values)
