@@ -120,15 +120,18 @@ class SyncReport:
     def dumps(self) -> str:
         return json.dumps(self.to_json(), indent=2) + "\n"
 
-    def status_label(self, result: SecretResult) -> str:
+    def status_label(self, status: Status) -> str:
+        """The status as the table shows it: `would create`/`would update` in a dry run."""
         if self.dry_run:
-            return _WOULD.get(result.status, result.status.value)
-        return result.status.value
+            return _WOULD.get(status, status.value)
+        return status.value
 
     def table(self) -> str:
         """A fixed-width table for the terminal, then one summary line."""
         rows: list[Sequence[str]] = [("STATUS", "SECRET", "VERSION", "DETAIL")]
-        rows.extend((self.status_label(r), r.name, r.version_id or "-", r.detail) for r in self.results)
+        rows.extend(
+            (self.status_label(r.status), r.name, r.version_id or "-", r.detail) for r in self.results
+        )
         widths = [max(len(row[i]) for row in rows) for i in range(3)]
         lines = [
             "  ".join(
@@ -136,7 +139,7 @@ class SyncReport:
             ).rstrip()
             for row in rows
         ]
-        summary = ", ".join(f"{n} {status}" for status, n in self.counts.items() if n)
+        summary = ", ".join(f"{n} {self.status_label(Status(s))}" for s, n in self.counts.items() if n)
         mode = "dry run, nothing written" if self.dry_run else "applied"
         lines.append(f"{self.stack}: {len(self.results)} secrets ({summary or 'none declared'}; {mode})")
         return "\n".join(lines) + "\n"

@@ -89,6 +89,11 @@ class SyncProject:
     stack: str = STACK
 
     @property
+    def age_secret_key(self) -> str:
+        """The identity as a keys-file line, for SOPS_AGE_KEY."""
+        return str(self.identity.pyrage_identity)
+
+    @property
     def secrets_file(self) -> Path:
         return self.root / "stacks" / "secrets" / f"{self.stack}.enc.yaml"
 
