@@ -29,7 +29,8 @@ class _EsoObject(pulumi.ComponentResource):
                 name=metadata["name"], namespace=metadata.get("namespace"), labels=metadata.get("labels")
             ),
             spec=manifest["spec"],
-            opts=pulumi.ResourceOptions(parent=self),
+            # Children don't inherit the component's depends_on: the CRDs and stores must exist first.
+            opts=pulumi.ResourceOptions(parent=self, depends_on=opts.depends_on if opts else None),
         )
         self.name = metadata["name"]
         self.register_outputs({"name": self.name, "kind": manifest["kind"]})

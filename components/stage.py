@@ -17,7 +17,7 @@ from components.irsa_role import IrsaRole, IrsaRoleArgs
 from components.naming import standard_tags
 from components.secret_entry import SecretEntry, SecretEntryArgs
 from components.stage_plan import PolicySpec, StagePlan, policy_document
-from secrets_iac.config import KmsMode, StageConfig
+from secrets_iac.config import KmsMode, StageConfig, StoreAuth
 
 
 @dataclass
@@ -87,9 +87,19 @@ class SecretsStage(pulumi.ComponentResource):
             )
             self.secret_arns[spec.name] = entry.arn
 
+        # The controller's role first: its ARN goes into the chart's values. Every other ServiceAccount
+        # waits for its Namespace, and those in ESO's namespace for the release that creates it.
+        ordered = sorted(plan.roles, key=lambda r: r.key != plan.controller_role_key)
         roles: dict[str, IrsaRole] = {}
-        for role in plan.roles:
-            ns = namespaces.get(role.service_account.namespace)
+        release: pulumi.Resource | None = None
+        for role in ordered:
+            if config.eso.install and release is None and role.key != plan.controller_role_key:
+                release = self._install_eso(name, config, roles.get(plan.controller_role_key or ""))
+            waits_for: list[pulumi.Resource] = []
+            if role.service_account.namespace in namespaces:
+                waits_for.append(namespaces[role.service_account.namespace])
+            if release is not None and role.service_account.namespace == config.eso.namespace:
+                waits_for.append(release)
             roles[role.key] = IrsaRole(
                 role.key,
                 IrsaRoleArgs(
@@ -102,28 +112,17 @@ class SecretsStage(pulumi.ComponentResource):
                     oidc_issuer_url=config.cluster.oidc_issuer_url,
                     cluster_name=config.cluster.name,
                     create_service_account=role.create_service_account,
-                    k8s_depends_on=[ns] if ns is not None else [],
+                    k8s_depends_on=waits_for,
                 ),
                 pulumi.ResourceOptions(parent=self),
             )
+        if config.eso.install and release is None:
+            release = self._install_eso(name, config, roles.get(plan.controller_role_key or ""))
         self.role_arns = {r.role_name: roles[r.key].role_arn for r in plan.roles}
 
         crd_dependencies: list[pulumi.Resource] = list(namespaces.values())
-        if config.eso.install:
-            controller = roles.get(plan.controller_role_key) if plan.controller_role_key else None
-            eso = EsoInstall(
-                f"{name}-eso",
-                EsoInstallArgs(
-                    chart_version=config.eso.chart_version,
-                    namespace=config.eso.namespace,
-                    controller_service_account=config.eso.controller_service_account,
-                    controller_role_arn=controller.role_arn
-                    if controller is not None and config.store.auth.value == "controller"
-                    else None,
-                ),
-                pulumi.ResourceOptions(parent=self),
-            )
-            crd_dependencies.append(eso.release)
+        if release is not None:
+            crd_dependencies.append(release)
         # Stores before the objects that use them; PushSecrets (finalizers on stores) are deleted first.
         service_accounts: list[pulumi.Resource] = list(roles.values())
         store_components: list[pulumi.Resource] = [
@@ -150,6 +149,22 @@ class SecretsStage(pulumi.ComponentResource):
                 "roleArns": self.role_arns,
             }
         )
+
+    def _install_eso(self, name: str, config: StageConfig, controller: IrsaRole | None) -> pulumi.Resource:
+        """The chart; the controller's SA is annotated with its IRSA role when stores use that identity."""
+        eso = EsoInstall(
+            f"{name}-eso",
+            EsoInstallArgs(
+                chart_version=config.eso.chart_version,
+                namespace=config.eso.namespace,
+                controller_service_account=config.eso.controller_service_account,
+                controller_role_arn=controller.role_arn
+                if controller is not None and config.store.auth is StoreAuth.CONTROLLER
+                else None,
+            ),
+            pulumi.ResourceOptions(parent=self),
+        )
+        return eso.release
 
     def _kms(
         self, name: str, config: StageConfig, plan: StagePlan, tags: dict[str, str]

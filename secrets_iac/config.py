@@ -337,6 +337,10 @@ class AppConfig(_Model):
         dupes = sorted({k for k in keys if keys.count(k) > 1})
         if dupes:
             raise ValueError(f"secretKey values must be unique within an app: {', '.join(dupes)}")
+        clashes = sorted({p.remote_name for p in self.push} & set(names))
+        if clashes:
+            # ESO refuses to push into a secret it did not create (no managed-by: external-secrets tag).
+            raise ValueError(f"push remoteName must not be one of the app's secrets: {', '.join(clashes)}")
         if self.tls is not None and self.tls.secret not in names:
             raise ValueError(
                 f"tls.secret {self.tls.secret!r} is not one of the app's secrets ({', '.join(names)})"

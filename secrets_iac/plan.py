@@ -41,6 +41,8 @@ class PlannedResource:
     inputs: dict[str, Any]
     """Inputs as the engine would send them; secret values already masked."""
     outputs: dict[str, Any] = field(default_factory=dict)
+    depends_on: list[str] = field(default_factory=list)
+    """`type::name` of every resource this one waits for (explicit and through inputs)."""
 
 
 def mask_secrets(value: Any) -> Any:
@@ -97,14 +99,22 @@ class PlanRecorder(pulumi.runtime.Mocks):
         self.region = region
         self.account = account
         self.parents: dict[tuple[str, str], str] = {}
+        self.dependencies: dict[tuple[str, str], list[str]] = {}
         self.resources: list[PlannedResource] = []
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
         id_, state = mock_outputs(args.typ, args.name, args.inputs, self.region, self.account)
         parent = self.parents.get((args.typ, args.name))
+        labels = (_urn_label(u) for u in self.dependencies.get((args.typ, args.name), []))
+        depends_on = sorted({label for label in labels if label})
         self.resources.append(
             PlannedResource(
-                args.typ, args.name, _parent_label(parent), mask_secrets(args.inputs), mask_secrets(state)
+                args.typ,
+                args.name,
+                _parent_label(parent),
+                mask_secrets(args.inputs),
+                mask_secrets(state),
+                depends_on,
             )
         )
         return id_, state
@@ -124,20 +134,23 @@ class PlanRecorder(pulumi.runtime.Mocks):
         class Monitor(pulumi_mocks.MockMonitor):
             def RegisterResource(self, request: Any) -> Any:
                 recorder.parents[(request.type, request.name)] = request.parent
+                recorder.dependencies[(request.type, request.name)] = list(request.dependencies)
                 return super().RegisterResource(request)  # type: ignore[no-untyped-call]
 
         pulumi.runtime.set_mocks(self, project=project, stack=stack, preview=preview, monitor=Monitor(self))
 
 
-def _parent_label(urn: str | None) -> str | None:
-    """`urn:pulumi:dev::secrets-iac::a$b::name` -> `b::name` (type and name of the parent)."""
-    if not urn:
-        return None
+def _urn_label(urn: str) -> str | None:
+    """`urn:pulumi:dev::secrets-iac::a$b::name` -> `b::name`; None for the stack itself."""
     _, _, type_path, name = urn.rsplit("::", 3) if urn.count("::") >= 3 else ("", "", urn, "")
-    parent_type = type_path.split("$")[-1]
-    if parent_type == "pulumi:pulumi:Stack":
+    type_ = type_path.split("$")[-1]
+    if type_ == "pulumi:pulumi:Stack":
         return None
-    return f"{parent_type}::{name}"
+    return f"{type_}::{name}"
+
+
+def _parent_label(urn: str | None) -> str | None:
+    return _urn_label(urn) if urn else None
 
 
 def _engine_config(stack_path: Path, config: StageConfig) -> tuple[dict[str, str], list[str]]:
@@ -247,7 +260,14 @@ def write_plan(resources: list[PlannedResource], out_dir: Path) -> dict[str, int
                 counts["iam"] += 1
         plan = {
             "resources": [
-                {"type": r.type, "name": r.name, "parent": r.parent, "inputs": r.inputs} for r in resources
+                {
+                    "type": r.type,
+                    "name": r.name,
+                    "parent": r.parent,
+                    "dependsOn": r.depends_on,
+                    "inputs": r.inputs,
+                }
+                for r in resources
             ]
         }
         (staging / "plan.json").write_text(

@@ -128,3 +128,26 @@ def test_controller_identity_annotates_the_chart_service_account(recorder: PlanR
         },
     }
     assert recorder.of_type("kubernetes:core/v1:ServiceAccount") == []
+
+
+def test_creation_order_crds_and_identities_before_eso_objects(recorder: PlanRecorder) -> None:
+    _declare_stage("dev")
+    release = "kubernetes:helm.sh/v3:Release::dev-eso-release"
+    crs = [r for r in recorder.resources if r.type.startswith("kubernetes:external-secrets.io/")]
+    assert crs and all(release in cr.depends_on for cr in crs)
+    [push] = [cr for cr in crs if cr.inputs["kind"] == "PushSecret"]
+    assert (
+        "kubernetes:external-secrets.io/v1:SecretStore::secretstore-payments-dev-aws-secrets-manager-push-cr"
+        in (push.depends_on)
+    )
+    [store] = [cr for cr in crs if cr.inputs["kind"] == "ClusterSecretStore"]
+    assert "kubernetes:core/v1:ServiceAccount::store-reader-sa" in store.depends_on
+    # The reader SA lives in ESO's namespace, which the release creates.
+    [reader_sa] = [
+        r for r in recorder.of_type("kubernetes:core/v1:ServiceAccount") if r.name == "store-reader-sa"
+    ]
+    assert release in reader_sa.depends_on
+    [pusher_sa] = [
+        r for r in recorder.of_type("kubernetes:core/v1:ServiceAccount") if r.name == "payments-pusher-sa"
+    ]
+    assert "kubernetes:core/v1:Namespace::dev-ns-payments-dev" in pusher_sa.depends_on

@@ -142,6 +142,10 @@ def test_bad_duration_names_file_and_key_path() -> None:
             "secrets-iac:store: staticKeys is required when auth is static",
         ),
         (lambda v: v["apps"][0].update(secrets=[], push=[]), "an app needs secrets, find or push"),
+        (
+            lambda v: v["apps"][0]["push"][0].update(remoteName="db"),
+            "secrets-iac:apps[0]: push remoteName must not be one of the app's secrets: db",
+        ),
     ],
 )
 def test_invalid_values_are_refused_with_key_path(mutate: Any, expected: str) -> None:
