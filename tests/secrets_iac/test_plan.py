@@ -675,8 +675,12 @@ def test_project_schema_has_teeth() -> None:
 
 
 def test_stack_files_are_named_by_stage() -> None:
-    names = sorted(p.name for p in (REPO_ROOT / "stacks").iterdir())
+    names = sorted(p.name for p in (REPO_ROOT / "stacks").glob("*.yaml"))
     assert names == sorted(f"Pulumi.{s}.yaml" for s in STAGES)
+    # Each stage's values sit beside its config, encrypted.
+    assert sorted(p.name for p in (REPO_ROOT / "stacks" / "secrets").iterdir()) == sorted(
+        f"{s}.enc.yaml" for s in STAGES
+    )
     for name in names:
         match = re.fullmatch(r"Pulumi\.([a-z0-9-]+)\.yaml", name)
         assert match, name
