@@ -1,6 +1,9 @@
-"""YAML store: ruamel.yaml parses the nodes, scalars are typed the yaml.v3 way, comments are kept.
+"""YAML store: a YAML composer gives the nodes, scalars are typed the yaml.v3 way, comments are kept.
 
-Reading: ruamel composes the node tree (order, style and positions); plain scalars are typed with
+Reading: libyaml (through PyYAML's C composer, the parser yaml.v3 was ported from; about five times
+faster) or, where it is not built, ruamel.yaml's round-trip composer gives the node tree in file
+order with styles and positions — nothing is constructed, so no YAML 1.1 typing leaks in. Plain
+scalars are typed with
 `resolve_plain_scalar` (yaml.v3 rules, not YAML 1.1); comments are found in the source text and
 attached to the map or list that holds them by column, as yaml.v3 does — the placement decides
 a comment's AAD, so it must agree with files the real sops wrote.
@@ -18,8 +21,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import ruamel.yaml
+import yaml as pyyaml
 from ruamel.yaml.error import YAMLError
-from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from secrets_iac.sops.errors import FormatError
 from secrets_iac.sops.scalars import (
@@ -62,6 +65,22 @@ class _Container:
         return found
 
 
+# Composer nodes (PyYAML's or ruamel's: same shape): `.id` is "scalar", "sequence" or "mapping".
+Node = Any
+
+
+def _is_plain(node: Node) -> bool:
+    """Plain (unquoted, non-block) style: None in ruamel and pure PyYAML, "" in PyYAML's C composer."""
+    return node.style in (None, "")
+
+
+def compose_documents(text: str, *, fast: bool = True) -> list[Node]:
+    """Compose every document without constructing values; libyaml when available, else ruamel."""
+    if fast and pyyaml.__with_libyaml__:
+        return list(pyyaml.compose_all(text, Loader=pyyaml.CSafeLoader))
+    return list(ruamel.yaml.YAML(typ="rt").compose_all(text))
+
+
 @dataclass(frozen=True, slots=True)
 class _Anchor:
     line: int
@@ -84,14 +103,14 @@ class _Builder:
     def document(self, node: Node | None, doc: int) -> None:
         root = _Container(column=0, depth=0, parent=None, doc=doc)
         self.roots.append(root)
-        if node is None or (isinstance(node, ScalarNode) and node.value == "" and node.style is None):
+        if node is None or (node.id == "scalar" and node.value == "" and _is_plain(node)):
             return
-        if not isinstance(node, MappingNode):
+        if node.id != "mapping":
             raise FormatError(f"{self.source}: a YAML document must be a mapping at the top level")
         root.column = node.start_mark.column if not node.value else node.value[0][0].start_mark.column
         self._fill_map(node, root, record=True)
 
-    def _fill_map(self, node: MappingNode, box: _Container, *, record: bool) -> None:
+    def _fill_map(self, node: Node, box: _Container, *, record: bool) -> None:
         seen_keys: set[str] = set()
         for key_node, value_node in node.value:
             if record:
@@ -107,7 +126,7 @@ class _Builder:
             box.values.append((key, self._value(value_node, box, record=record)))
             box.lines.append(line)
 
-    def _fill_list(self, node: SequenceNode, box: _Container, *, record: bool) -> None:
+    def _fill_list(self, node: Node, box: _Container, *, record: bool) -> None:
         for item in node.value:
             line = item.start_mark.line
             if record:
@@ -116,7 +135,7 @@ class _Builder:
             box.lines.append(line)
 
     def _key(self, node: Node) -> str:
-        if not isinstance(node, ScalarNode):
+        if node.id != "scalar":
             line_no = node.start_mark.line + 1
             raise FormatError(f"{self.source}: line {line_no}: complex mapping keys are not supported")
         value = self._scalar(node)
@@ -127,8 +146,8 @@ class _Builder:
     def _span(self, node: Node) -> None:
         self.spans.append((node.start_mark.index, node.end_mark.index))
 
-    def _scalar(self, node: ScalarNode) -> Scalar:
-        if node.style is not None:
+    def _scalar(self, node: Node) -> Scalar:
+        if not _is_plain(node):
             return str(node.value)
         tag = str(node.tag)
         if tag == "tag:yaml.org,2002:binary":
@@ -144,22 +163,22 @@ class _Builder:
         if id(node) in self._active:
             raise FormatError(f"{self.source}: recursive YAML alias")
         record = record and not alias
-        if isinstance(node, ScalarNode):
+        if node.id == "scalar":
             if record:
                 self._span(node)
             return self._scalar(node)
         self._active.add(id(node))
         try:
             column = node.start_mark.column
-            if isinstance(node, MappingNode) and node.value:
+            if node.id == "mapping" and node.value:
                 column = node.value[0][0].start_mark.column
             box = _Container(column=column, depth=parent.depth + 1, parent=parent, doc=parent.doc)
-            box.is_map = isinstance(node, MappingNode)
+            box.is_map = node.id == "mapping"
             box.flow = bool(getattr(node, "flow_style", False))
-            if isinstance(node, MappingNode):
+            if node.id == "mapping":
                 self._fill_map(node, box, record=record)
                 box.result = TreeMap()
-            elif isinstance(node, SequenceNode):
+            elif node.id == "sequence":
                 self._fill_list(node, box, record=record)
                 box.result = []
             else:
@@ -276,18 +295,17 @@ def _index_after_line(box: _Container, line: int) -> int:
     return bisect.bisect_right(box.lines, line)
 
 
-def load_yaml(data: bytes, source: str) -> Branches:
+def load_yaml(data: bytes, source: str, *, fast: bool = True) -> Branches:
     """Parse YAML (every document) into branches, with comments placed as yaml.v3 places them."""
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError:
         raise FormatError(f"{source}: not UTF-8 text") from None
     text = text.lstrip("\ufeff")
-    yaml = ruamel.yaml.YAML(typ="rt")
     builder = _Builder(source)
     try:
-        nodes = list(yaml.compose_all(text))
-    except YAMLError as err:
+        nodes = compose_documents(text, fast=fast)
+    except (YAMLError, pyyaml.YAMLError) as err:
         first = str(err).splitlines()[0] if str(err) else type(err).__name__
         raise FormatError(f"{source}: invalid YAML: {first}") from None
     for number, node in enumerate(nodes):

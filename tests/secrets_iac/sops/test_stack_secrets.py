@@ -16,7 +16,6 @@ EXPECTED_KEYS = {
     "payments/db/username",
     "payments/db/password",
     "payments/stripe-api-key",
-    "payments/payments-webhook-signing/signing-key",
     "web/tls/tls.crt",
     "web/tls/tls.key",
 }

@@ -76,3 +76,27 @@ def test_invalid_documents_are_refused(text: bytes) -> None:
 def test_aliases_are_expanded() -> None:
     (branch,) = load_yaml(b"base: &b {x: 1}\ncopy: *b\n", "t")
     assert to_plain(branch) == {"base": {"x": 1}, "copy": {"x": 1}}
+
+
+def _yaml_vectors() -> list[str]:
+    return [
+        "example.yaml",
+        "plain/example.yaml",
+        *(
+            f"generated/{kind}/{name}"
+            for kind in ("input", "enc", "dec")
+            for name in ("basic.yaml", "suffix.yaml")
+        ),
+    ]
+
+
+@pytest.mark.parametrize("name", _yaml_vectors())
+def test_libyaml_and_ruamel_composers_agree(name: str) -> None:
+    from tests.conftest import shared_path
+
+    data = shared_path("vectors", "sops", *name.split("/")).read_bytes()
+    assert load_yaml(data, "t", fast=True) == load_yaml(data, "t", fast=False)
+
+
+def test_composers_agree_on_tricky_input() -> None:
+    assert load_yaml(SOURCE, "t", fast=True) == load_yaml(SOURCE, "t", fast=False)
