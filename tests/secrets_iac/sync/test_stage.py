@@ -6,14 +6,32 @@ import json
 
 import pytest
 
+from components.stage_plan import render_stage
+from secrets_iac.config import load_stage_config
 from secrets_iac.errors import UserError
-from secrets_iac.sync import SYNCED_STAGE, Status
-from tests.conftest import MotoServer
-from tests.secrets_iac.sync.conftest import CANARY, SyncProject, default_values, pulumi_up, snapshot
+from secrets_iac.sops import AgeIdentity, read_keys_file
+from secrets_iac.sync import (
+    SYNCED_STAGE,
+    Status,
+    SyncOptions,
+    SyncReport,
+    default_secrets_file,
+    load_desired,
+    sync_stage,
+)
+from tests.conftest import REPO_ROOT, MotoServer
+from tests.secrets_iac.sync.conftest import (
+    CANARY,
+    SyncProject,
+    clients_for,
+    default_values,
+    pulumi_up,
+    snapshot,
+)
 
 
-def statuses(report: object) -> dict[str, str]:
-    return {r.name: r.status.value for r in report.results}  # type: ignore[attr-defined]
+def statuses(report: SyncReport) -> dict[str, str]:
+    return {r.name: r.status.value for r in report.results}
 
 
 def current_value(moto: MotoServer, name: str) -> str:
@@ -258,3 +276,36 @@ def test_declared_secret_without_a_value_is_missing_value(moto: MotoServer, proj
     assert statuses(report)[project.name("payments", "stripe-api-key")] == "missing-value"
     assert report.exit_code(detailed=True) == 2  # db and db-rotated were created
     assert report.exit_code() == 0
+
+
+# -- the repository's own stage files (encrypted to the committed demo key) --------------------------------
+
+
+def repo_identities() -> list[AgeIdentity]:
+    key = REPO_ROOT / "demo" / "age-key.txt"
+    if not key.is_file():
+        pytest.skip(f"{key} is absent")
+    return read_keys_file(key)
+
+
+@pytest.mark.parametrize("stage", ["dev", "staging", "prod"])
+def test_repository_stage_files_match_their_stacks(stage: str) -> None:
+    path = default_secrets_file(REPO_ROOT, stage)
+    if not path.is_file():
+        pytest.skip(f"{path} is absent")
+    plan = render_stage(load_stage_config(REPO_ROOT, stage), stage)
+    desired = load_desired(path, plan, stack=stage, identities=repo_identities())
+    assert desired.values, "the stage file has no values for its declared secrets"
+
+
+def test_repository_dev_stage_syncs_into_moto(moto: MotoServer) -> None:
+    if not default_secrets_file(REPO_ROOT, "dev").is_file():
+        pytest.skip("stacks/secrets/dev.enc.yaml is absent")
+    options = SyncOptions(identities=repo_identities(), create_missing=True, check_account=False)
+    first = sync_stage(REPO_ROOT, "dev", options, clients=clients_for(moto))
+    assert not first.has_errors and {r.status for r in first.results} <= {
+        Status.CREATED,
+        Status.MISSING_VALUE,
+    }
+    second = sync_stage(REPO_ROOT, "dev", options, clients=clients_for(moto))
+    assert second.exit_code(detailed=True) == 0
