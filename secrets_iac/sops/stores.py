@@ -37,6 +37,8 @@ def load_plain(data: bytes, fmt: str, source: str) -> Branches:
     """A plaintext file as branches; refuses a file that already holds sops metadata (exit 203)."""
     if fmt == "binary":
         return load_binary_plain(data)
+    if not data.strip():
+        raise FormatError(f"{source}: the file is empty; it must contain at least one document", exit_code=92)
     if fmt == "dotenv":
         return load_dotenv_plain(data, source)
     branches = {"yaml": load_yaml, "json": load_json, "ini": load_ini_plain}[fmt](data, source)

@@ -142,3 +142,9 @@ def test_decrypting_a_plain_file_fails_clearly(project: Path, capsys: pytest.Cap
     assert main(["sops", "decrypt", "secrets.yaml"]) != 0
     err = capsys.readouterr().err
     assert "sops metadata not found" in err and "hunter2" not in err
+
+
+def test_empty_file_is_refused_with_92(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (project / "empty.yaml").write_text("")
+    assert main(["sops", "encrypt", "empty.yaml"]) == 92
+    assert "empty" in capsys.readouterr().err
