@@ -7,6 +7,7 @@ embed them read like the real thing.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import runpy
@@ -129,6 +130,7 @@ class PlanRecorder(pulumi.runtime.Mocks):
 
     def install(self, *, project: str, stack: str, preview: bool = True) -> None:
         """Make this recorder the process's Pulumi engine (the runtime is global state)."""
+        _ensure_open_event_loop()
         recorder = self
 
         class Monitor(pulumi_mocks.MockMonitor):
@@ -175,6 +177,16 @@ def _engine_config(stack_path: Path, config: StageConfig) -> tuple[dict[str, str
                     f"names {full}, which is not set (pulumi config set --secret {full} ...)"
                 )
     return values, secret_keys
+
+
+def _ensure_open_event_loop() -> None:
+    """The CLI closes the engine's loops when it ends; an in-process caller planning again needs a new one."""
+    try:
+        closed = asyncio.get_event_loop().is_closed()
+    except RuntimeError:
+        closed = True
+    if closed:
+        asyncio.set_event_loop(asyncio.new_event_loop())
 
 
 def _run_main(project_dir: Path) -> None:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
+import gc
 from pathlib import Path
 from typing import Any
 
@@ -22,9 +24,22 @@ def register(subparsers: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     from secrets_iac.plan import plan_stack
 
-    counts = plan_stack(args.project_dir.resolve(), args.stack, args.out)
+    try:
+        counts = plan_stack(args.project_dir.resolve(), args.stack, args.out)
+    finally:
+        _close_idle_event_loops()
     print(
         f"{args.stack}: {counts['resources']} resources, {counts['manifests']} Kubernetes objects, "
         f"{counts['iam']} IAM documents -> {args.out}"
     )
     return 0
+
+
+def _close_idle_event_loops() -> None:
+    """Pulumi's mock engine leaves event loops open; closed now, interpreter shutdown stays quiet.
+
+    Only at the end of the command: a library caller may plan again, on the same loop.
+    """
+    for obj in gc.get_objects():
+        if isinstance(obj, asyncio.AbstractEventLoop) and not obj.is_running() and not obj.is_closed():
+            obj.close()
