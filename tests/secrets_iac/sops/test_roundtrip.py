@@ -24,7 +24,7 @@ RECIPIENT = str(_IDENTITY.to_public())
 keys = st.text(alphabet="abcdefghijklmnopqrstuvwxyzABC0123456789_-. ", min_size=1, max_size=12).filter(
     lambda k: k.strip() == k and k != "sops"
 )
-texts = st.text(st.characters(blacklist_categories=("Cs",)), max_size=40)
+texts = st.text(st.characters(blacklist_categories=["Cs"]), max_size=40)
 scalars = st.one_of(
     texts,
     st.integers(min_value=-(2**63), max_value=2**63 - 1),
@@ -94,7 +94,7 @@ def test_json_documents_round_trip_exactly(document: dict[str, Any]) -> None:
 env_keys = st.text(alphabet="ABCDEFGHIJKLMNOPQRSTUVWXYZ_0123456789", min_size=1, max_size=10).filter(
     lambda k: not k.startswith("sops_")
 )
-env_values = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\\\r"), max_size=30)
+env_values = st.text(st.characters(blacklist_categories=["Cs"], blacklist_characters="\\\r"), max_size=30)
 
 
 @settings(max_examples=50, deadline=None)

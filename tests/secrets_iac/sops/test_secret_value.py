@@ -30,7 +30,7 @@ def test_equality_immutability_and_no_pickle() -> None:
     with pytest.raises(TypeError):
         hash(SecretValue("x"))
     with pytest.raises(AttributeError):
-        SecretValue("x")._value = b"y"  # type: ignore[misc]
+        SecretValue("x")._value = b"y"
     assert copy.deepcopy(SecretValue("x")) == SecretValue("x")
 
 

@@ -135,7 +135,7 @@ def test_missing_mac_is_refused(encrypted: Path) -> None:
 
 def _tamper_targets(text: str) -> list[tuple[int, int]]:
     """(start, end) spans of every base64 field of every non-comment ENC value and of every age body."""
-    spans = []
+    spans: list[tuple[int, int]] = []
     for match in ENC.finditer(text):
         if match.group(4) != "comment":
             spans.extend(match.span(g) for g in (1, 2, 3))
