@@ -20,7 +20,7 @@ from secrets_iac.sops.files import (
     write_atomic,
 )
 from secrets_iac.sops.keys import AgeIdentity, load_identities, parse_identities, read_keys_file
-from secrets_iac.sops.secrets import load_secrets
+from secrets_iac.sops.secret_mapping import load_secrets
 
 __all__ = [
     "AgeIdentity",

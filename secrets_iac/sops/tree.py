@@ -8,6 +8,7 @@ walk order — and therefore the MAC — is the same as the real sops's.
 from __future__ import annotations
 
 import hashlib
+import hmac
 import logging
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -224,8 +225,6 @@ def decrypt_branches(
 
 def check_mac(expected_mac: str, computed_mac: str, source: str) -> None:
     """Refuse the file when the stored and recomputed MACs differ (sops exit 51)."""
-    import hmac
-
     if not hmac.compare_digest(expected_mac.encode(), computed_mac.encode()):
         raise MacMismatchError(
             f"{source}: MAC mismatch: the file was changed (a value added, removed, reordered or edited, "
