@@ -130,21 +130,25 @@ def test_we_decrypt_what_real_sops_writes(
     assert decrypt_file(encrypted, identities=[keys[1].identity]) == expected
 
 
+@pytest.mark.parametrize("name", ["yaml", "json", "dotenv"])
 def test_shamir_key_groups_both_directions(
-    tmp_path: Path, keys: list[KeyPair], real_sops: RealSops, age_env: KeyPair
+    name: str, tmp_path: Path, keys: list[KeyPair], real_sops: RealSops, age_env: KeyPair
 ) -> None:
     groups = "".join(f"      - age:\n          - {k.recipient}\n" for k in keys)
     (tmp_path / ".sops.yaml").write_text(
         f"creation_rules:\n  - shamir_threshold: 2\n    key_groups:\n{groups}"
     )
-    plain = tmp_path / "shamir.yaml"
-    plain.write_bytes(YAML_DOC.encode())
-    theirs = tmp_path / "theirs.yaml"
+    filename, _, content = CASES[name]
+    suffix = Path(filename).suffix
+    plain = tmp_path / f"shamir{suffix}"
+    plain.write_bytes(content)
+    theirs = tmp_path / f"theirs{suffix}"
     theirs.write_bytes(real_sops.run(["encrypt", plain.name], cwd=tmp_path).stdout)
-    ours = tmp_path / "ours.yaml"
+    ours = tmp_path / f"ours{suffix}"
     ours.write_bytes(encrypt_file(plain, config_path=tmp_path / ".sops.yaml"))
-    meta = yaml.safe_load(ours.read_text())["sops"]
-    assert meta["shamir_threshold"] == 2 and len(meta["key_groups"]) == 3
+    if name == "yaml":
+        meta = yaml.safe_load(ours.read_text())["sops"]
+        assert meta["shamir_threshold"] == 2 and len(meta["key_groups"]) == 3
     expected = real_sops.run(
         ["decrypt", str(theirs)], key_files=[k.key_file for k in keys[:2]], cwd=tmp_path
     ).stdout
