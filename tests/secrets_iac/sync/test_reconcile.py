@@ -3,20 +3,15 @@
 from __future__ import annotations
 
 import json
-import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pytest
 from botocore.exceptions import ClientError, EndpointConnectionError
 
 from secrets_iac.sync import ReconcileOptions, Status, load_desired, reconcile
 from secrets_iac.sync.reconcile import scrub
-from tests.conftest import REPO_ROOT, MotoServer, start_moto_server, stop_moto_server
+from tests.conftest import MotoServer
 from tests.secrets_iac.sync.conftest import CANARY, STACK, SyncProject, clients_for, pulumi_up
-
-SM_RESOURCE_SERVER = REPO_ROOT / "tests" / "aws" / "moto_sm_resource_server.py"
 
 
 class FailingClient:
@@ -86,16 +81,6 @@ def test_connection_failure_stops_starting_new_secrets(moto: MotoServer, project
 
 
 # -- a real AWS error mid-way: IAM denies one secret's PutSecretValue ---------------------------------------
-
-
-@pytest.fixture(scope="module")
-def moto_sm_server() -> Iterator[MotoServer]:
-    """moto with Secrets Manager authorised against secret ARNs (tests/aws/moto_sm_resource_server.py)."""
-    server = start_moto_server([sys.executable, str(SM_RESOURCE_SERVER)])
-    try:
-        yield server
-    finally:
-        stop_moto_server(server)
 
 
 def deny_put_on(server: MotoServer, secret: str) -> dict[str, str]:
