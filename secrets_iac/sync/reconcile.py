@@ -149,9 +149,9 @@ class _SecretReconciler:
                 detail="does not exist: run pulumi up first (or --create-missing for a local stack)",
             )
         kms = self.options.kms_key_id
-        detail = f"created the secret (KMS key {kms or 'aws/secretsmanager'}) and its first value"
+        detail = f"the secret (KMS key {kms or 'aws/secretsmanager'}) and its first value"
         if self.options.dry_run:
-            return self._result(Status.CREATED, detail=detail)
+            return self._result(Status.CREATED, detail=f"would create {detail}")
         kwargs: dict[str, Any] = {
             "Name": self.spec.name,
             "Tags": [{"Key": k, "Value": v} for k, v in self.spec.tags.items()],
@@ -162,7 +162,7 @@ class _SecretReconciler:
             kwargs["KmsKeyId"] = kms
         # No value here: CreateSecret cannot set our staging label, so the value goes in with PutSecretValue.
         self._call("CreateSecret", self.client.create_secret, **kwargs)
-        return self._result(Status.CREATED, self._put(), detail=detail)
+        return self._result(Status.CREATED, self._put(), detail=f"created {detail}")
 
     def run(self) -> SecretResult:
         described = self._describe()
