@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from secrets_iac.sops import decrypt_file, encrypt_file
 from secrets_iac.sops.yamlstore import load_yaml, to_plain
 from tests.secrets_iac.sops.conftest import KeyPair, RealSops
+from tests.secrets_iac.sops.test_roundtrip import _IDENTITY, RECIPIENT, _canonical_yaml, json_safe_documents
 
 pytestmark = pytest.mark.interop
 
@@ -209,3 +213,27 @@ def test_rules_select_the_same_leaves_as_real_sops(
     assert any(encrypted for _, encrypted in mask)
     if CASES[name][1]:
         assert not all(encrypted for _, encrypted in mask)
+
+
+def _sops_json_equal(ours: Any, theirs: Any) -> bool:
+    """Equal as JSON data. Numbers are compared as floats: Go prints a whole float without a dot
+    (`60613771565079980` for 6.061377156507998e16), which Python would otherwise read as an int."""
+    return bool(ours == theirs)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(document=st.data())
+def test_real_sops_reads_random_documents_we_write(
+    document: st.DataObject, tmp_path: Path, keys: list[KeyPair], real_sops: RealSops
+) -> None:
+    doc = document.draw(json_safe_documents)
+    plain = tmp_path / "random.yaml"
+    plain.write_bytes(_canonical_yaml([doc]))
+    encrypted = tmp_path / "random.enc.yaml"
+    encrypted.write_bytes(encrypt_file(plain, recipients=[RECIPIENT]))
+    key_file = tmp_path / "roundtrip-key.txt"
+    key_file.write_text(f"{_IDENTITY}\n")
+    out = real_sops.run(
+        ["decrypt", "--output-type", "json", str(encrypted)], key_files=[key_file], cwd=tmp_path
+    )
+    assert _sops_json_equal(doc, json.loads(out.stdout, parse_int=float))
