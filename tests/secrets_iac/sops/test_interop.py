@@ -237,3 +237,20 @@ def test_real_sops_reads_random_documents_we_write(
         ["decrypt", "--output-type", "json", str(encrypted)], key_files=[key_file], cwd=tmp_path
     )
     assert _sops_json_equal(doc, json.loads(out.stdout, parse_int=float))
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(document=st.data())
+def test_we_read_random_documents_real_sops_writes(
+    document: st.DataObject, tmp_path: Path, real_sops: RealSops
+) -> None:
+    doc = document.draw(json_safe_documents)
+    plain = tmp_path / "random.json"
+    plain.write_text(json.dumps(doc))
+    out = real_sops.run(["encrypt", "--age", RECIPIENT, "--output-type", "yaml", plain.name], cwd=tmp_path)
+    encrypted = tmp_path / "random.enc.yaml"
+    encrypted.write_bytes(out.stdout)
+    from secrets_iac.sops.keys import AgeIdentity
+
+    decrypted = decrypt_file(encrypted, identities=[AgeIdentity.from_str(str(_IDENTITY))], output_type="json")
+    assert _sops_json_equal(doc, json.loads(decrypted, parse_int=float))
