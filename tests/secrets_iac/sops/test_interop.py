@@ -32,6 +32,7 @@ app:
     word: yes
     hosts:
         - a.example.com
+        # a comment inside a list: we write it as an encrypted YAML comment, sops as a list item
         - b.example.com
     nested_list:
         - name: one
