@@ -11,6 +11,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -156,22 +157,36 @@ def stop_moto_server(server: MotoServer) -> None:
         server.log_path.unlink(missing_ok=True)
 
 
-@pytest.fixture(scope="session")
-def moto_server() -> Iterator[MotoServer]:
-    """One real moto server for the whole session (IAM not enforced until `enforce_iam()`)."""
-    server = start_moto_server()
+@contextmanager
+def running_moto_server(command: list[str] | None = None) -> Iterator[MotoServer]:
+    """A moto server for the duration of the block, stopped (and its log removed) afterwards."""
+    server = start_moto_server(command)
     try:
         yield server
     finally:
         stop_moto_server(server)
 
 
+@contextmanager
+def emptied(server: MotoServer) -> Iterator[MotoServer]:
+    """`server` emptied and with IAM enforcement off, before and after the block."""
+    server.reset()
+    yield server
+    server.reset()
+
+
+@pytest.fixture(scope="session")
+def moto_server() -> Iterator[MotoServer]:
+    """One real moto server for the whole session (IAM not enforced until `enforce_iam()`)."""
+    with running_moto_server() as server:
+        yield server
+
+
 @pytest.fixture
 def moto_fresh(moto_server: MotoServer) -> Iterator[MotoServer]:
     """The session moto server, emptied and with IAM enforcement off, before and after the test."""
-    moto_server.reset()
-    yield moto_server
-    moto_server.reset()
+    with emptied(moto_server) as server:
+        yield server
 
 
 SM_RESOURCE_SERVER = REPO_ROOT / "tests" / "aws" / "moto_sm_resource_server.py"
@@ -180,16 +195,12 @@ SM_RESOURCE_SERVER = REPO_ROOT / "tests" / "aws" / "moto_sm_resource_server.py"
 @pytest.fixture(scope="session")
 def moto_sm_server() -> Iterator[MotoServer]:
     """A moto server whose Secrets Manager authorises against secret ARNs (see moto_sm_resource_server.py)."""
-    server = start_moto_server([sys.executable, str(SM_RESOURCE_SERVER)])
-    try:
+    with running_moto_server([sys.executable, str(SM_RESOURCE_SERVER)]) as server:
         yield server
-    finally:
-        stop_moto_server(server)
 
 
 @pytest.fixture
 def moto_sm(moto_sm_server: MotoServer) -> Iterator[MotoServer]:
     """`moto_sm_server`, emptied and with IAM enforcement off, before and after the test."""
-    moto_sm_server.reset()
-    yield moto_sm_server
-    moto_sm_server.reset()
+    with emptied(moto_sm_server) as server:
+        yield server
