@@ -16,7 +16,7 @@ from components.eso_resources import eso_component
 from components.irsa_role import IrsaRole, IrsaRoleArgs
 from components.naming import standard_tags
 from components.secret_entry import SecretEntry, SecretEntryArgs
-from components.stage_plan import PolicySpec, StagePlan, policy_document
+from components.stage_plan import PolicySpec, RoleSpec, StagePlan, policy_document
 from secrets_iac.config import KmsMode, StageConfig, StoreAuth
 
 
@@ -89,35 +89,24 @@ class SecretsStage(pulumi.ComponentResource):
 
         # The controller's role first: its ARN goes into the chart's values. Every other ServiceAccount
         # waits for its Namespace, and those in ESO's namespace for the release that creates it.
-        ordered = sorted(plan.roles, key=lambda r: r.key != plan.controller_role_key)
         roles: dict[str, IrsaRole] = {}
-        release: pulumi.Resource | None = None
-        for role in ordered:
-            if config.eso.install and release is None and role.key != plan.controller_role_key:
-                release = self._install_eso(name, config, roles.get(plan.controller_role_key or ""))
+        for role in plan.roles:
+            if role.key == plan.controller_role_key:
+                roles[role.key] = self._irsa_role(role, config, kms_key_id, tags, [])
+        release = (
+            self._install_eso(name, config, roles.get(plan.controller_role_key or ""))
+            if config.eso.install
+            else None
+        )
+        for role in plan.roles:
+            if role.key in roles:
+                continue
             waits_for: list[pulumi.Resource] = []
             if role.service_account.namespace in namespaces:
                 waits_for.append(namespaces[role.service_account.namespace])
             if release is not None and role.service_account.namespace == config.eso.namespace:
                 waits_for.append(release)
-            roles[role.key] = IrsaRole(
-                role.key,
-                IrsaRoleArgs(
-                    role_name=role.role_name,
-                    service_account=role.service_account,
-                    policies={p.name: self._policy_json(p, config, kms_key_id) for p in role.policies},
-                    tags=tags,
-                    identity=role.identity,
-                    oidc_provider_arn=config.cluster.oidc_provider_arn,
-                    oidc_issuer_url=config.cluster.oidc_issuer_url,
-                    cluster_name=config.cluster.name,
-                    create_service_account=role.create_service_account,
-                    k8s_depends_on=waits_for,
-                ),
-                pulumi.ResourceOptions(parent=self),
-            )
-        if config.eso.install and release is None:
-            release = self._install_eso(name, config, roles.get(plan.controller_role_key or ""))
+            roles[role.key] = self._irsa_role(role, config, kms_key_id, tags, waits_for)
         self.role_arns = {r.role_name: roles[r.key].role_arn for r in plan.roles}
 
         crd_dependencies: list[pulumi.Resource] = list(namespaces.values())
@@ -148,6 +137,31 @@ class SecretsStage(pulumi.ComponentResource):
                 "secretArns": self.secret_arns,
                 "roleArns": self.role_arns,
             }
+        )
+
+    def _irsa_role(
+        self,
+        role: RoleSpec,
+        config: StageConfig,
+        kms_key_id: pulumi.Input[str] | None,
+        tags: dict[str, str],
+        waits_for: list[pulumi.Resource],
+    ) -> IrsaRole:
+        return IrsaRole(
+            role.key,
+            IrsaRoleArgs(
+                role_name=role.role_name,
+                service_account=role.service_account,
+                policies={p.name: self._policy_json(p, config, kms_key_id) for p in role.policies},
+                tags=tags,
+                identity=role.identity,
+                oidc_provider_arn=config.cluster.oidc_provider_arn,
+                oidc_issuer_url=config.cluster.oidc_issuer_url,
+                cluster_name=config.cluster.name,
+                create_service_account=role.create_service_account,
+                k8s_depends_on=waits_for,
+            ),
+            pulumi.ResourceOptions(parent=self),
         )
 
     def _install_eso(self, name: str, config: StageConfig, controller: IrsaRole | None) -> pulumi.Resource:
