@@ -23,15 +23,32 @@ def decode_config_value(raw: str, *, as_text: bool) -> Any:
         return raw  # a plain string; the model reports it against the field's type
 
 
+def _passed_plain_keys() -> set[str]:
+    """Every non-secret `secrets-iac:*` key the engine passed, so a typo fails instead of being ignored.
+
+    Secret keys are the opt-in seed values, read with `require_secret` by name.
+    """
+    from pulumi.runtime import config as runtime_config
+
+    passed = set(runtime_config.CONFIG.get()) | set(runtime_config.get_config_env())
+    prefix = f"{NAMESPACE}:"
+    return {
+        key.removeprefix(prefix)
+        for key in passed
+        if key.startswith(prefix) and not runtime_config.is_config_secret(key)
+    }
+
+
 def stage_from_pulumi_config() -> tuple[StageConfig, StagePlan]:
     """Validate the `secrets-iac:*` config the engine passes and render the stage, before any resource."""
     cfg = pulumi.Config(NAMESPACE)
     values: dict[str, Any] = {}
-    for field_name, info in StageConfig.model_fields.items():
-        key = info.alias or field_name
+    fields = {info.alias or name: info for name, info in StageConfig.model_fields.items()}
+    for key in sorted(set(fields) | _passed_plain_keys()):
         raw = cfg.get(key)
         if raw is not None:
-            values[key] = decode_config_value(raw, as_text=info.annotation in (str, str | None))
+            text = key in fields and fields[key].annotation in (str, str | None)
+            values[key] = decode_config_value(raw, as_text=text)  # unknown keys: the model names them
     source = f"stacks/Pulumi.{pulumi.get_stack()}.yaml"
     try:
         config = parse_stage_config(values, source=source)

@@ -1,0 +1,53 @@
+"""The Pulumi program's config reading, as the engine passes config (strings; objects as JSON)."""
+
+from __future__ import annotations
+
+import json
+
+import pulumi
+import pytest
+from pulumi.runtime.config import set_all_config
+
+from components.program import decode_config_value, stage_from_pulumi_config
+from secrets_iac.config import read_stack_values
+from secrets_iac.plan import PlanRecorder
+from tests.conftest import REPO_ROOT
+
+
+def _engine_config(values: dict[str, object]) -> dict[str, str]:
+    return {f"secrets-iac:{k}": v if isinstance(v, str) else json.dumps(v) for k, v in values.items()}
+
+
+def test_decode_keeps_quoted_numbers_as_text() -> None:
+    assert decode_config_value("111122223333", as_text=True) == "111122223333"
+    assert decode_config_value("7", as_text=False) == 7
+    assert decode_config_value('{"mode": "create"}', as_text=False) == {"mode": "create"}
+    assert decode_config_value("not json", as_text=False) == "not json"
+
+
+def test_engine_config_validates_into_the_stage(recorder: PlanRecorder) -> None:
+    values = read_stack_values(REPO_ROOT / "stacks" / "Pulumi.prod.yaml")
+    set_all_config({**_engine_config(values), "secrets-iac:paymentsSeed": "x"}, ["secrets-iac:paymentsSeed"])
+    config, plan = stage_from_pulumi_config()
+    assert config.account_id == "777788889999"
+    assert config.recovery_window_in_days == 30
+    assert plan.prefix == "secrets-iac/test"  # the stack name the recorder was installed with
+
+
+def test_unknown_engine_key_fails_naming_it(recorder: PlanRecorder) -> None:
+    values = read_stack_values(REPO_ROOT / "stacks" / "Pulumi.prod.yaml")
+    set_all_config({**_engine_config(values), "secrets-iac:recoveryWindow": "30"})
+    with pytest.raises(pulumi.RunError) as caught:
+        stage_from_pulumi_config()
+    assert str(caught.value) == "stacks/Pulumi.test.yaml: secrets-iac:recoveryWindow: is not a known setting"
+
+
+def test_bad_engine_value_fails_before_any_resource(recorder: PlanRecorder) -> None:
+    values = read_stack_values(REPO_ROOT / "stacks" / "Pulumi.prod.yaml")
+    values["apps"][1]["refreshInterval"] = "1 hour"
+    set_all_config(_engine_config(values))
+    with pytest.raises(
+        pulumi.RunError, match=r'secrets-iac:apps\[1\]\.refreshInterval: "1 hour" is not a duration'
+    ):
+        stage_from_pulumi_config()
+    assert recorder.resources == []
