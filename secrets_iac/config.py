@@ -480,8 +480,8 @@ def stack_file(project_dir: Path, stack: str) -> Path:
     return project_dir / "stacks" / f"Pulumi.{stack}.yaml"
 
 
-def read_stack_values(path: Path) -> dict[str, Any]:
-    """The `secrets-iac:*` values of a stack file, keys without the namespace."""
+def read_stack_config(path: Path) -> dict[str, Any]:
+    """The whole `config:` mapping of a stack file (every namespace), parsed once, errors naming the file."""
     if not path.is_file():
         raise UserError(f"{path}: no such stack file")
     try:
@@ -491,9 +491,14 @@ def read_stack_values(path: Path) -> dict[str, Any]:
     config = document.get("config") if isinstance(document, dict) else None
     if not isinstance(config, dict):
         raise UserError(f"{path}: has no config: mapping")
+    return {str(key): value for key, value in config.items()}
+
+
+def namespace_values(stack_config: Mapping[str, Any]) -> dict[str, Any]:
+    """The `secrets-iac:*` values, keys without the namespace; Pulumi secrets (`secure:`) left out."""
     values: dict[str, Any] = {}
-    for key, value in config.items():
-        namespace, _, name = str(key).partition(":")
+    for key, value in stack_config.items():
+        namespace, _, name = key.partition(":")
         if namespace == NAMESPACE:
             if isinstance(value, dict) and "secure" in value:
                 continue  # a Pulumi secret (opt-in initial values); read through pulumi.Config at run time
@@ -501,21 +506,21 @@ def read_stack_values(path: Path) -> dict[str, Any]:
     return values
 
 
-def provider_values(path: Path) -> dict[str, Any]:
-    """Config of other namespaces (aws:region, kubernetes:context) in the stack file."""
-    document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    return {
-        str(k): v for k, v in (document.get("config") or {}).items() if not str(k).startswith(f"{NAMESPACE}:")
-    }
+def read_stack_values(path: Path) -> dict[str, Any]:
+    """The `secrets-iac:*` values of a stack file, keys without the namespace."""
+    return namespace_values(read_stack_config(path))
+
+
+def validate_stack_config(stack_config: Mapping[str, Any], *, source: str) -> StageConfig:
+    """Validate a stack file's config; the provider's `aws:region`, when set, must be the stage's region."""
+    config = parse_stage_config(namespace_values(stack_config), source=source)
+    region = stack_config.get("aws:region")
+    if region is not None and region != config.region:
+        raise UserError(f"{source}: aws:region {region!r} differs from secrets-iac:region {config.region!r}")
+    return config
 
 
 def load_stage_config(project_dir: Path, stack: str) -> StageConfig:
     """Load and validate `stacks/Pulumi.<stack>.yaml`; errors name that file relative to the project."""
     path = stack_file(project_dir, stack)
-    config = parse_stage_config(read_stack_values(path), source=f"stacks/{path.name}")
-    region = provider_values(path).get("aws:region")
-    if region is not None and region != config.region:
-        raise UserError(
-            f"stacks/{path.name}: aws:region {region!r} differs from secrets-iac:region {config.region!r}"
-        )
-    return config
+    return validate_stack_config(read_stack_config(path), source=f"stacks/{path.name}")

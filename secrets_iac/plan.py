@@ -15,6 +15,7 @@ import shutil
 import sys
 import tempfile
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,7 +27,7 @@ from pulumi.runtime.config import set_all_config
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
-from secrets_iac.config import NAMESPACE, StageConfig, load_stage_config, provider_values
+from secrets_iac.config import NAMESPACE, StageConfig, read_stack_config, stack_file, validate_stack_config
 from secrets_iac.errors import UserError
 
 MASK = "[secret]"
@@ -155,12 +156,13 @@ def _parent_label(urn: str | None) -> str | None:
     return _urn_label(urn) if urn else None
 
 
-def _engine_config(stack_path: Path, config: StageConfig) -> tuple[dict[str, str], list[str]]:
+def _engine_config(
+    stack_config: Mapping[str, Any], config: StageConfig, *, source: str
+) -> tuple[dict[str, str], list[str]]:
     """Config as the engine passes it: strings, objects as JSON, Pulumi secrets as masked placeholders."""
-    document = yaml.safe_load(stack_path.read_text(encoding="utf-8")) or {}
     values: dict[str, str] = {}
     secret_keys: list[str] = []
-    for key, value in (document.get("config") or {}).items():
+    for key, value in stack_config.items():
         if isinstance(value, dict) and set(value) == {"secure"}:
             values[key] = MASK
             secret_keys.append(key)
@@ -173,7 +175,7 @@ def _engine_config(stack_path: Path, config: StageConfig) -> tuple[dict[str, str
             full = f"{NAMESPACE}:{secret.initial_value_config_key}"
             if secret.initial_value_config_key and full not in values:
                 raise UserError(
-                    f"stacks/{stack_path.name}: {NAMESPACE}:apps[{a}].secrets[{s}].initialValueConfigKey: "
+                    f"{source}: {NAMESPACE}:apps[{a}].secrets[{s}].initialValueConfigKey: "
                     f"names {full}, which is not set (pulumi config set --secret {full} ...)"
                 )
     return values, secret_keys
@@ -195,11 +197,12 @@ def _run_main(project_dir: Path) -> None:
 
 def run_program(project_dir: Path, stack: str) -> list[PlannedResource]:
     """Run `<project_dir>/__main__.py` for `stack` under mocks; returns every registration in order."""
-    config = load_stage_config(project_dir, stack)
-    stack_path = project_dir / "stacks" / f"Pulumi.{stack}.yaml"
-    region = str(provider_values(stack_path).get("aws:region", config.region))
-    recorder = PlanRecorder(region, config.account_id)
-    values, secret_keys = _engine_config(stack_path, config)
+    path = stack_file(project_dir, stack)
+    source = f"stacks/{path.name}"
+    stack_config = read_stack_config(path)
+    config = validate_stack_config(stack_config, source=source)
+    recorder = PlanRecorder(config.region, config.account_id)
+    values, secret_keys = _engine_config(stack_config, config, source=source)
     recorder.install(project=NAMESPACE, stack=stack)
     set_all_config(values, secret_keys)
     sys_path = list(sys.path)

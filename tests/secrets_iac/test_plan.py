@@ -20,7 +20,7 @@ import json
 import re
 import subprocess
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -517,9 +517,9 @@ def test_initial_value_is_masked_in_plan_json(tmp_path: Path, monkeypatch: pytes
     original_engine_config = plan_module._engine_config
 
     def engine_config_with_plaintext(
-        stack_path: Path, config: StageConfig
+        stack_config: Mapping[str, Any], config: StageConfig, *, source: str
     ) -> tuple[dict[str, str], list[str]]:
-        values, secret_keys = original_engine_config(stack_path, config)
+        values, secret_keys = original_engine_config(stack_config, config, source=source)
         assert secret_keys == [f"{NAMESPACE}:{SEED_KEY}"] and values[secret_keys[0]] == MASK
         return {**values, secret_keys[0]: PLAINTEXT}, secret_keys
 
