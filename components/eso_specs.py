@@ -25,6 +25,8 @@ from fractions import Fraction
 from types import MappingProxyType
 from typing import Any, Final, Literal, TypeAlias, get_args
 
+from components.k8s_names import is_dns1123_label, is_dns1123_subdomain, is_secret_key
+
 # --------------------------------------------------------------------------------------------------
 # Constants: API versions, kinds, labels (the one place they live)
 # --------------------------------------------------------------------------------------------------
@@ -67,9 +69,6 @@ PushDeletionPolicy: TypeAlias = Literal["None", "Delete"]
 SecretPushFormat: TypeAlias = Literal["string", "binary"]
 SelectorOperator: TypeAlias = Literal["In", "NotIn", "Exists", "DoesNotExist"]
 
-_DNS1123_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
-_DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
-_SECRET_KEY = re.compile(r"^[-._a-zA-Z0-9]+$")
 _LABEL_NAME = re.compile(r"^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$")
 _LABEL_VALUE = re.compile(r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$")
 _AWS_REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-[0-9]+$")
@@ -596,12 +595,12 @@ def _check_enum(p: _Problems, path: str, value: object, alias: Any) -> None:
 
 
 def _check_name(p: _Problems, path: str, value: object) -> None:
-    if not isinstance(value, str) or len(value) > 253 or not _DNS1123_SUBDOMAIN.match(value):
+    if not isinstance(value, str) or not is_dns1123_subdomain(value):
         p.add(path, value, "must be a DNS-1123 subdomain (lower-case alphanumerics, '-', '.'; <= 253)")
 
 
 def _check_namespace(p: _Problems, path: str, value: object) -> None:
-    if not isinstance(value, str) or len(value) > 63 or not _DNS1123_LABEL.match(value):
+    if not isinstance(value, str) or not is_dns1123_label(value):
         p.add(path, value, "must be a DNS-1123 label (lower-case alphanumerics and '-'; <= 63)")
 
 
@@ -840,7 +839,7 @@ def _check_provider(
                 continue
             rpath = f"{apath}.secretRef.{name}"
             _check_name(p, f"{rpath}.name", ref.name)
-            if not isinstance(ref.key, str) or not _SECRET_KEY.match(ref.key):
+            if not isinstance(ref.key, str) or not is_secret_key(ref.key):
                 p.add(f"{rpath}.key", ref.key, "must match ^[-._a-zA-Z0-9]+$")
             _check_ref_namespace(
                 p,
@@ -917,7 +916,7 @@ def _check_template(p: _Problems, template: SecretTemplate) -> None:
                 f"is refused by the ESO webhook with type {_SA_TOKEN_TYPE} (would mint a long-lived token)",
             )
     for key in template.data:
-        if not isinstance(key, str) or not _SECRET_KEY.match(key):
+        if not isinstance(key, str) or not is_secret_key(key):
             p.add(f"{path}.data[{key!r}]", key, "Secret data keys must match ^[-._a-zA-Z0-9]+$")
     _check_labels(p, f"{path}.metadata.labels", template.labels)
     _check_annotations(p, f"{path}.metadata.annotations", template.annotations)
@@ -949,7 +948,7 @@ def _check_target(p: _Problems, target: TargetArgs, args: ExternalSecretArgs) ->
     template = target.template
     if isinstance(template, TlsTemplate):
         for attr, key in (("cert_key", template.cert_key), ("private_key_key", template.private_key_key)):
-            if not isinstance(key, str) or not _SECRET_KEY.match(key):
+            if not isinstance(key, str) or not is_secret_key(key):
                 p.add(f"{path}.template ({attr})", key, "must be a fetched key name (^[-._a-zA-Z0-9]+$)")
             elif not args.data_from and key not in {d.secret_key for d in args.data}:
                 p.add(
@@ -978,7 +977,7 @@ def _check_external_secret(p: _Problems, args: ExternalSecretArgs) -> None:
         if (
             not isinstance(item.secret_key, str)
             or len(item.secret_key) > 253
-            or not _SECRET_KEY.match(item.secret_key)
+            or not is_secret_key(item.secret_key)
         ):
             p.add(f"{path}.secretKey", item.secret_key, "must match ^[-._a-zA-Z0-9]+$ (<= 253)")
         elif item.secret_key in seen:
@@ -1044,7 +1043,7 @@ def _check_push_secret(p: _Problems, args: PushSecretArgs) -> None:
         path = f"spec.data[{i}]"
         _check_sm_name(p, f"{path}.match.remoteRef.remoteKey", item.remote_key)
         if item.secret_key is not None and (
-            not isinstance(item.secret_key, str) or not _SECRET_KEY.match(item.secret_key)
+            not isinstance(item.secret_key, str) or not is_secret_key(item.secret_key)
         ):
             p.add(f"{path}.match.secretKey", item.secret_key, "must match ^[-._a-zA-Z0-9]+$")
         if item.property is not None:

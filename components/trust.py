@@ -10,6 +10,8 @@ import re
 from typing import Any
 from urllib.parse import urlsplit
 
+from components.k8s_names import is_dns1123_label, is_dns1123_subdomain
+
 __all__ = [
     "DEFAULT_IRSA_AUDIENCE",
     "irsa_trust_policy",
@@ -21,7 +23,6 @@ POLICY_VERSION = "2012-10-17"
 #: Audience of the projected token when the SA has no ``eks.amazonaws.com/audience`` annotation.
 DEFAULT_IRSA_AUDIENCE = "sts.amazonaws.com"
 
-_DNS1123_LABEL_RE = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 _OIDC_PROVIDER_ARN_RE = re.compile(
     r"^arn:(?P<partition>aws[a-z-]*):iam::(?P<account>\d{12}):oidc-provider/(?P<hp>.+)$"
 )
@@ -54,7 +55,7 @@ def oidc_issuer_host_path(issuer_url: str) -> str:
 
 
 def _validate_dns1123_label(field: str, value: str) -> None:
-    if len(value) > 63 or not _DNS1123_LABEL_RE.match(value):
+    if not is_dns1123_label(value):
         raise ValueError(
             f"{field}: {value!r} is not a DNS-1123 label (lowercase letters, digits and '-', "
             "starting and ending with a letter or digit, at most 63 characters)"
@@ -62,7 +63,7 @@ def _validate_dns1123_label(field: str, value: str) -> None:
 
 
 def _validate_dns1123_subdomain(field: str, value: str) -> None:
-    if len(value) > 253 or not value or not all(_DNS1123_LABEL_RE.match(label) for label in value.split(".")):
+    if not is_dns1123_subdomain(value):
         raise ValueError(
             f"{field}: {value!r} is not a DNS-1123 subdomain (dot-separated lowercase labels of letters, "
             "digits and '-', at most 253 characters)"

@@ -17,15 +17,13 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from pydantic.alias_generators import to_camel
 
 from components.eso_specs import is_go_duration
+from components.k8s_names import is_dns1123_label, is_dns1123_subdomain, is_secret_key
 from secrets_iac.errors import UserError
 
 NAMESPACE = "secrets-iac"
 """Pulumi config namespace (the project name in Pulumi.yaml)."""
 
-_DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
-_DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
 _SECRET_NAME_PART = re.compile(r"^[A-Za-z0-9_+=.@-]+$")
-_SECRET_KEY = re.compile(r"^[-._a-zA-Z0-9]+$")
 _REGION = re.compile(
     r"^(us|eu|ap|sa|ca|me|af|il|mx)(-gov)?-"
     r"(north|south|east|west|central|northeast|southeast|northwest|southwest)-\d$"
@@ -50,7 +48,7 @@ class _Model(BaseModel):
 
 
 def _dns_label(value: str, what: str) -> str:
-    if len(value) > 63 or not _DNS_LABEL.match(value):
+    if not is_dns1123_label(value):
         raise ValueError(f"{value!r} is not a valid {what} (lowercase letters, digits and '-', at most 63)")
     return value
 
@@ -157,7 +155,7 @@ class StoreConfig(_Model):
     @field_validator("name", "service_account")
     @classmethod
     def _dns(cls, value: str) -> str:
-        if not _DNS_SUBDOMAIN.match(value) or len(value) > 253:
+        if not is_dns1123_subdomain(value):
             raise ValueError(f"{value!r} is not a DNS-1123 subdomain")
         return value
 
@@ -201,7 +199,7 @@ class KeyMapping(_Model):
     @field_validator("secret_key")
     @classmethod
     def _key(cls, value: str) -> str:
-        if not _SECRET_KEY.match(value):
+        if not is_secret_key(value):
             raise ValueError(f"{value!r} is not a valid Secret key (letters, digits, '-', '_', '.')")
         return value
 
@@ -271,7 +269,7 @@ class PushConfig(_Model):
     @field_validator("secret_name")
     @classmethod
     def _dns(cls, value: str) -> str:
-        if not _DNS_SUBDOMAIN.match(value):
+        if not is_dns1123_subdomain(value):
             raise ValueError(f"{value!r} is not a DNS-1123 subdomain")
         return value
 
@@ -312,7 +310,7 @@ class AppConfig(_Model):
     @field_validator("service_account", "target_name")
     @classmethod
     def _subdomain(cls, value: str | None) -> str | None:
-        if value is not None and (not _DNS_SUBDOMAIN.match(value) or len(value) > 253):
+        if value is not None and (not is_dns1123_subdomain(value)):
             raise ValueError(f"{value!r} is not a DNS-1123 subdomain")
         return value
 
