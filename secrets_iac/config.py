@@ -18,6 +18,7 @@ from pydantic.alias_generators import to_camel
 
 from components.eso_specs import is_go_duration
 from components.k8s_names import is_dns1123_label, is_dns1123_subdomain, is_secret_key
+from components.trust import oidc_issuer_host_path
 from secrets_iac.errors import UserError
 
 NAMESPACE = "secrets-iac"
@@ -100,12 +101,13 @@ class ClusterConfig(_Model):
 
     @model_validator(mode="after")
     def _provider_matches_issuer(self) -> ClusterConfig:
-        if not self.oidc_issuer_url.startswith("https://"):
-            raise ValueError(f"oidcIssuerUrl {self.oidc_issuer_url!r} must start with https://")
+        try:
+            host_path = oidc_issuer_host_path(self.oidc_issuer_url)
+        except ValueError as err:
+            raise ValueError(str(err).replace("issuer_url:", "oidcIssuerUrl", 1)) from None
         match = _OIDC_ARN.match(self.oidc_provider_arn)
         if not match:
             raise ValueError(f"oidcProviderArn {self.oidc_provider_arn!r} is not an IAM OIDC provider ARN")
-        host_path = self.oidc_issuer_url.removeprefix("https://").rstrip("/")
         if match.group(2) != host_path:
             raise ValueError(
                 f"oidcProviderArn names {match.group(2)!r} but oidcIssuerUrl is {host_path!r}: "

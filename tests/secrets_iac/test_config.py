@@ -119,6 +119,11 @@ def test_bad_duration_names_file_and_key_path() -> None:
             "secrets-iac:cluster: oidcProviderArn names",
         ),
         (
+            lambda v: v["cluster"].update(oidcIssuerUrl="http://oidc.eks.eu-west-1.amazonaws.com/id/X"),
+            "secrets-iac:cluster: oidcIssuerUrl 'http://oidc.eks.eu-west-1.amazonaws.com/id/X' "
+            "must be an https:// URL",
+        ),
+        (
             lambda v: v.update(accountId="999999999999"),
             "cluster.oidcProviderArn is in account 111122223333 but accountId is 999999999999",
         ),
