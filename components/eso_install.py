@@ -8,6 +8,8 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
+from secrets_iac.rules.keys import ROLE_ARN_ANNOTATION
+
 CHART_REPO = "https://charts.external-secrets.io"
 
 
@@ -28,7 +30,7 @@ def eso_helm_values(
     """Chart values: CRDs installed, the controller SA named (and annotated for IRSA when asked)."""
     service_account: dict[str, Any] = {"create": True, "name": controller_service_account}
     if controller_role_arn is not None:
-        service_account["annotations"] = {"eks.amazonaws.com/role-arn": controller_role_arn}
+        service_account["annotations"] = {ROLE_ARN_ANNOTATION: controller_role_arn}
     return {
         "installCRDs": True,
         "serviceAccount": service_account,

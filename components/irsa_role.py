@@ -5,37 +5,28 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
-from components.trust import irsa_trust_policy, pod_identity_trust_policy
-
-ROLE_ARN_ANNOTATION = "eks.amazonaws.com/role-arn"
-
-
-@dataclass(frozen=True)
-class ServiceAccountRef:
-    namespace: str
-    name: str
+from secrets_iac.planner import ServiceAccountRef
+from secrets_iac.rules.keys import MANAGED_BY, MANAGED_BY_LABEL, ROLE_ARN_ANNOTATION
 
 
 @dataclass
 class IrsaRoleArgs:
     role_name: str
-    """IAM role name (global per account: include the stage)."""
+    """IAM role name (global per account: the planner puts project and stage in it)."""
     service_account: ServiceAccountRef
     """The ServiceAccount that assumes the role: for a store, the one it references, not the controller's."""
+    trust_policy: Mapping[str, Any]
+    """The trust document (`secrets_iac.iam.trust`): IRSA for exactly `service_account`, or Pod Identity."""
     policies: Mapping[str, pulumi.Input[str]]
-    """Inline policy name -> policy JSON (built by components.policies)."""
+    """Inline policy name -> policy JSON (built by `secrets_iac.iam.policies`)."""
     tags: dict[str, str]
     identity: Literal["irsa", "pod-identity"] = "irsa"
-    oidc_provider_arn: str | None = None
-    """IRSA: the cluster's IAM OIDC provider."""
-    oidc_issuer_url: str | None = None
-    """IRSA: the cluster's issuer URL (its host/path keys the sub and aud conditions)."""
     cluster_name: str | None = None
     """Pod Identity: the EKS cluster of the association."""
     create_service_account: bool = True
@@ -43,20 +34,6 @@ class IrsaRoleArgs:
     service_account_labels: dict[str, str] = field(default_factory=dict)
     k8s_depends_on: list[pulumi.Resource] = field(default_factory=list)
     """Kubernetes resources the ServiceAccount waits for (its Namespace when this stack creates it)."""
-
-
-def trust_policy_for(args: IrsaRoleArgs) -> dict[str, object]:
-    """The role's trust document: OIDC web identity for IRSA, the pods.eks service for Pod Identity."""
-    if args.identity == "pod-identity":
-        return pod_identity_trust_policy()
-    if not args.oidc_provider_arn or not args.oidc_issuer_url:
-        raise ValueError(f"{args.role_name}: IRSA needs oidc_provider_arn and oidc_issuer_url")
-    return irsa_trust_policy(
-        oidc_provider_arn=args.oidc_provider_arn,
-        issuer_url=args.oidc_issuer_url,
-        namespace=args.service_account.namespace,
-        service_account=args.service_account.name,
-    )
 
 
 class IrsaRole(pulumi.ComponentResource):
@@ -72,7 +49,7 @@ class IrsaRole(pulumi.ComponentResource):
         role = aws.iam.Role(
             f"{name}-role",
             name=args.role_name,
-            assume_role_policy=json.dumps(trust_policy_for(args)),
+            assume_role_policy=json.dumps(args.trust_policy),
             tags=args.tags,
             opts=pulumi.ResourceOptions(parent=self),
         )
@@ -104,7 +81,7 @@ class IrsaRole(pulumi.ComponentResource):
                 metadata=k8s.meta.v1.ObjectMetaArgs(
                     name=sa.name,
                     namespace=sa.namespace,
-                    labels={"app.kubernetes.io/managed-by": "secrets-iac", **args.service_account_labels},
+                    labels={MANAGED_BY_LABEL: MANAGED_BY, **args.service_account_labels},
                     annotations=annotations,
                 ),
                 opts=pulumi.ResourceOptions(parent=self, depends_on=args.k8s_depends_on),

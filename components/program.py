@@ -8,9 +8,9 @@ from typing import Any
 import pulumi
 
 from components.stage import SecretsStage, SecretsStageArgs
-from components.stage_plan import StagePlan, render_stage_checked
-from secrets_iac.config import NAMESPACE, StageConfig, parse_stage_config
+from secrets_iac.config import NAMESPACE, StageConfig
 from secrets_iac.errors import UserError
+from secrets_iac.planner import StagePlan, plan_stage
 
 
 def decode_config_value(raw: str, *, as_text: bool) -> Any:
@@ -39,36 +39,43 @@ def _passed_plain_keys() -> set[str]:
     }
 
 
-def stage_from_pulumi_config() -> tuple[StageConfig, StagePlan]:
-    """Validate the `secrets-iac:*` config the engine passes and render the stage, before any resource."""
+def engine_stack_config() -> dict[str, Any]:
+    """The stack's config as the engine passes it, shaped like a parsed stack file: every non-secret
+    `secrets-iac:*` key (typos included, so the model names them) and the provider's `aws:region`."""
     cfg = pulumi.Config(NAMESPACE)
-    values: dict[str, Any] = {}
+    stack_config: dict[str, Any] = {}
     fields = {info.alias or name: info for name, info in StageConfig.model_fields.items()}
     for key in sorted(set(fields) | _passed_plain_keys()):
         raw = cfg.get(key)
         if raw is not None:
             text = key in fields and fields[key].annotation in (str, str | None)
-            values[key] = decode_config_value(raw, as_text=text)  # unknown keys: the model names them
+            stack_config[f"{NAMESPACE}:{key}"] = decode_config_value(raw, as_text=text)
+    region = pulumi.Config("aws").get("region")
+    if region is not None:
+        stack_config["aws:region"] = region
+    return stack_config
+
+
+def stage_from_pulumi_config() -> StagePlan:
+    """The same validation `plan` and `sync` run (`plan_stage`), on what the engine passes; before any
+    resource is declared."""
     source = f"stacks/Pulumi.{pulumi.get_stack()}.yaml"
     try:
-        config = parse_stage_config(values, source=source)
-        return config, render_stage_checked(config, pulumi.get_stack(), source=source)
+        _, plan = plan_stage(engine_stack_config(), pulumi.get_stack(), source=source)
     except UserError as err:
         raise pulumi.RunError(str(err)) from None  # the engine prints it without a traceback
+    return plan
 
 
 def run() -> SecretsStage:
-    config, plan = stage_from_pulumi_config()
+    plan = stage_from_pulumi_config()
     cfg = pulumi.Config(NAMESPACE)
     initial_values = {
         s.initial_value_config_key: cfg.require_secret(s.initial_value_config_key)
-        for app in config.apps
-        for s in app.secrets
+        for s in plan.secrets
         if s.initial_value_config_key
     }
-    stage = SecretsStage(
-        plan.environment, SecretsStageArgs(config=config, plan=plan, initial_values=initial_values)
-    )
+    stage = SecretsStage(plan.environment, SecretsStageArgs(plan=plan, initial_values=initial_values))
     pulumi.export("secretPrefix", stage.prefix)
     pulumi.export("kmsKeyArn", stage.kms_key_arn)
     pulumi.export("secretArns", stage.secret_arns)

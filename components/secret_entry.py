@@ -7,13 +7,7 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_aws as aws
 
-
-@dataclass(frozen=True)
-class RotationArgs:
-    lambda_arn: str
-    """ARN of the rotation Lambda the platform runs."""
-    schedule: str
-    """`rate(30 days)` or `cron(...)`."""
+from secrets_iac.planner import RotationSpec
 
 
 @dataclass
@@ -27,7 +21,7 @@ class SecretEntryArgs:
     kms_key_id: pulumi.Input[str] | None = None
     """Customer-managed key; None keeps aws/secretsmanager."""
     description: str | None = None
-    rotation: RotationArgs | None = None
+    rotation: RotationSpec | None = None
     initial_value: pulumi.Output[str] | None = field(default=None, repr=False)
     """Opt-in seed value from a Pulumi secret config; the sync normally the sync writes values."""
 

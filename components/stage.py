@@ -14,18 +14,17 @@ import pulumi_kubernetes as k8s
 from components.eso_install import EsoInstall, EsoInstallArgs
 from components.eso_resources import eso_component
 from components.irsa_role import IrsaRole, IrsaRoleArgs
-from components.naming import standard_tags
 from components.secret_entry import SecretEntry, SecretEntryArgs
-from components.stage_plan import PolicySpec, RoleSpec, StagePlan, policy_document
-from secrets_iac.config import KmsMode, StageConfig, StoreAuth
+from secrets_iac.config import KmsMode
+from secrets_iac.planner import PolicySpec, RoleSpec, StagePlan, policy_document
+from secrets_iac.rules.keys import MANAGED_BY, MANAGED_BY_LABEL
 
 
 @dataclass
 class SecretsStageArgs:
-    config: StageConfig
-    """The validated stack config."""
     plan: StagePlan
-    """What to declare, from `render_stage` (pure, run first so bad config fails before any resource)."""
+    """Every decision of the stage, from `secrets_iac.planner` (pure, run first so bad config fails
+    before any resource)."""
     initial_values: Mapping[str, pulumi.Output[str]] = field(default_factory=dict)
     """Opt-in seed values by config key, read with `Config.require_secret` (secret Outputs)."""
 
@@ -46,20 +45,15 @@ class SecretsStage(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: SecretsStageArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("secrets-iac:stage:SecretsStage", name, None, opts)
-        config = args.config
         plan = args.plan
-        env = plan.environment
         self.prefix = plan.prefix
-        tags = standard_tags(env, config.tags)
 
-        kms_key_id = self._kms(name, config, plan, tags)
+        kms_key_id = self._kms(name, plan)
 
         namespaces = {
             ns: k8s.core.v1.Namespace(
                 f"{name}-ns-{ns}",
-                metadata=k8s.meta.v1.ObjectMetaArgs(
-                    name=ns, labels={"app.kubernetes.io/managed-by": "secrets-iac"}
-                ),
+                metadata=k8s.meta.v1.ObjectMetaArgs(name=ns, labels={MANAGED_BY_LABEL: MANAGED_BY}),
                 opts=pulumi.ResourceOptions(parent=self),
             )
             for ns in plan.namespaces
@@ -77,7 +71,7 @@ class SecretsStage(pulumi.ComponentResource):
                 SecretEntryArgs(
                     name=spec.name,
                     tags=spec.tags,
-                    recovery_window_in_days=config.recovery_window_in_days,
+                    recovery_window_in_days=plan.recovery_window_in_days,
                     kms_key_id=kms_key_id,
                     description=spec.description,
                     rotation=spec.rotation,
@@ -92,10 +86,10 @@ class SecretsStage(pulumi.ComponentResource):
         roles: dict[str, IrsaRole] = {}
         for role in plan.roles:
             if role.key == plan.controller_role_key:
-                roles[role.key] = self._irsa_role(role, config, kms_key_id, tags, [])
+                roles[role.key] = self._irsa_role(role, plan, kms_key_id, [])
         release = (
-            self._install_eso(name, config, roles.get(plan.controller_role_key or ""))
-            if config.eso.install
+            self._install_eso(name, plan, roles.get(plan.controller_role_key or ""))
+            if plan.eso_install is not None
             else None
         )
         for role in plan.roles:
@@ -104,9 +98,10 @@ class SecretsStage(pulumi.ComponentResource):
             waits_for: list[pulumi.Resource] = []
             if role.service_account.namespace in namespaces:
                 waits_for.append(namespaces[role.service_account.namespace])
-            if release is not None and role.service_account.namespace == config.eso.namespace:
+            eso_namespace = plan.eso_install.namespace if plan.eso_install else None
+            if release is not None and role.service_account.namespace == eso_namespace:
                 waits_for.append(release)
-            roles[role.key] = self._irsa_role(role, config, kms_key_id, tags, waits_for)
+            roles[role.key] = self._irsa_role(role, plan, kms_key_id, waits_for)
         self.role_arns = {r.role_name: roles[r.key].role_arn for r in plan.roles}
 
         crd_dependencies: list[pulumi.Resource] = list(namespaces.values())
@@ -142,9 +137,8 @@ class SecretsStage(pulumi.ComponentResource):
     def _irsa_role(
         self,
         role: RoleSpec,
-        config: StageConfig,
+        plan: StagePlan,
         kms_key_id: pulumi.Input[str] | None,
-        tags: dict[str, str],
         waits_for: list[pulumi.Resource],
     ) -> IrsaRole:
         return IrsaRole(
@@ -152,53 +146,50 @@ class SecretsStage(pulumi.ComponentResource):
             IrsaRoleArgs(
                 role_name=role.role_name,
                 service_account=role.service_account,
-                policies={p.name: self._policy_json(p, config, kms_key_id) for p in role.policies},
-                tags=tags,
+                trust_policy=role.trust_policy,
+                policies={p.name: self._policy_json(p, plan, kms_key_id) for p in role.policies},
+                tags=plan.tags,
                 identity=role.identity,
-                oidc_provider_arn=config.cluster.oidc_provider_arn,
-                oidc_issuer_url=config.cluster.oidc_issuer_url,
-                cluster_name=config.cluster.name,
+                cluster_name=plan.cluster.name,
                 create_service_account=role.create_service_account,
                 k8s_depends_on=waits_for,
             ),
             pulumi.ResourceOptions(parent=self),
         )
 
-    def _install_eso(self, name: str, config: StageConfig, controller: IrsaRole | None) -> pulumi.Resource:
+    def _install_eso(self, name: str, plan: StagePlan, controller: IrsaRole | None) -> pulumi.Resource:
         """The chart; the controller's SA is annotated with its IRSA role when stores use that identity."""
+        install = plan.eso_install
+        assert install is not None
         eso = EsoInstall(
             f"{name}-eso",
             EsoInstallArgs(
-                chart_version=config.eso.chart_version,
-                namespace=config.eso.namespace,
-                controller_service_account=config.eso.controller_service_account,
+                chart_version=install.chart_version,
+                namespace=install.namespace,
+                controller_service_account=install.controller_service_account,
                 controller_role_arn=controller.role_arn
-                if controller is not None and config.store.auth is StoreAuth.CONTROLLER
+                if controller is not None and install.annotate_controller
                 else None,
             ),
             pulumi.ResourceOptions(parent=self),
         )
         return eso.release
 
-    def _kms(
-        self, name: str, config: StageConfig, plan: StagePlan, tags: dict[str, str]
-    ) -> pulumi.Input[str] | None:
+    def _kms(self, name: str, plan: StagePlan) -> pulumi.Input[str] | None:
         """The stage's customer-managed key: created here, referenced, or None for aws/secretsmanager."""
-        if config.kms.mode is KmsMode.EXISTING:
-            return config.kms.key_arn
-        if config.kms.mode is KmsMode.AWS_MANAGED:
-            return None
+        if plan.kms.mode is not KmsMode.CREATE:
+            return plan.kms.key_arn
         key = aws.kms.Key(
             f"{name}-kms",
-            description=f"Secrets Manager secrets of {plan.prefix}",
-            deletion_window_in_days=config.kms.deletion_window_in_days,
+            description=plan.kms.description,
+            deletion_window_in_days=plan.kms.deletion_window_in_days,
             enable_key_rotation=True,
-            tags=tags,
+            tags=plan.tags,
             opts=pulumi.ResourceOptions(parent=self, protect=True),
         )
         aws.kms.Alias(
             f"{name}-kms-alias",
-            name=plan.kms_alias,
+            name=plan.kms.alias,
             target_key_id=key.key_id,
             opts=pulumi.ResourceOptions(parent=key),
         )
@@ -206,10 +197,10 @@ class SecretsStage(pulumi.ComponentResource):
 
     @staticmethod
     def _policy_json(
-        spec: PolicySpec, config: StageConfig, kms_key_id: pulumi.Input[str] | None
+        spec: PolicySpec, plan: StagePlan, kms_key_id: pulumi.Input[str] | None
     ) -> pulumi.Input[str]:
         if kms_key_id is None or isinstance(kms_key_id, str):
-            return json.dumps(policy_document(spec, config, kms_key_id))
+            return json.dumps(policy_document(spec, plan, kms_key_id))
         return pulumi.Output.from_input(kms_key_id).apply(  # type: ignore[arg-type]
-            lambda arn: json.dumps(policy_document(spec, config, arn))
+            lambda arn: json.dumps(policy_document(spec, plan, arn))
         )

@@ -1,9 +1,9 @@
 """Test helper: render a stage with the offline plan and read what it wrote (manifests/, iam/, plan.json).
 
-Plans run in-process through `secrets_iac.plan.plan_stack`. The Pulumi mock runtime is process-global, so
-`render` is called for several stages in one process; tests/secrets_iac/test_plan.py proves that a stage
-rendered after others is identical to its first rendering. Renderings are cached per pytest base temp
-folder and stage, so modules sharing them pay for each stage once per session.
+Plans run in-process through `components.offline_plan.plan_stack`. The Pulumi mock runtime is
+process-global, so `render` is called for several stages in one process; tests/components/test_offline_plan.py
+proves that a stage rendered after others is identical to its first rendering. Renderings are cached per
+pytest base temp folder and stage, so modules sharing them pay for each stage once per session.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 import yaml
 
-from secrets_iac.plan import plan_stack
+from components.offline_plan import plan_stack
 from tests.conftest import REPO_ROOT
 
 STAGES = ("dev", "staging", "prod")

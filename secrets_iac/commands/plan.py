@@ -22,7 +22,7 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from secrets_iac.plan import plan_stack
+    from components.offline_plan import plan_stack
 
     try:
         counts = plan_stack(args.project_dir.resolve(), args.stack, args.out)

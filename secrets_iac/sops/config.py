@@ -131,7 +131,7 @@ def relative_for_matching(file_path: Path, config_path: Path) -> str:
     """The file path as rules see it: relative to the config's directory, or absolute outside it."""
     absolute = str(file_path.resolve() if file_path.exists() else Path(os.path.abspath(file_path)))
     prefix = str(config_path.resolve().parent) + os.sep
-    return absolute[len(prefix):] if absolute.startswith(prefix) else absolute
+    return absolute[len(prefix) :] if absolute.startswith(prefix) else absolute
 
 
 def rule_for_file(file_path: Path, config_path: Path) -> CreationRule:

@@ -7,26 +7,36 @@ from __future__ import annotations
 
 from secrets_iac.errors import UserError
 
-EXIT_GENERIC = 1
-EXIT_CANNOT_READ = 2
-EXIT_DECRYPTING_TREE = 25
-EXIT_MAC_MISMATCH = 51
-EXIT_MAC_NOT_FOUND = 52
-EXIT_CONFIG_NOT_FOUND = 61
-EXIT_EMPTY_FILE = 92
-EXIT_NO_ENCRYPTION_KEY = 111
-EXIT_DATA_KEY = 128
-EXIT_ALREADY_ENCRYPTED = 203
+# The exit statuses this package raises, named after sops's cmd/sops/codes (name there on the right).
+# Each error class below carries one as its `exit_code`; nothing passes a literal code.
+EXIT_GENERIC = 1  # ErrorGeneric
+EXIT_CANNOT_READ = 2  # CouldNotReadInputFile
+EXIT_DECRYPTING_TREE = 25  # ErrorDecryptingTree
+EXIT_MAC_MISMATCH = 51  # MacMismatch
+EXIT_MAC_NOT_FOUND = 52  # MacNotFound
+EXIT_CONFIG_NOT_FOUND = 61  # ConfigFileNotFound
+EXIT_EMPTY_FILE = 92  # NeedAtLeastOneDocument
+EXIT_NO_ENCRYPTION_KEY = 111  # NoEncryptionKeyFound
+EXIT_DATA_KEY = 128  # CouldNotRetrieveKey
+EXIT_ALREADY_ENCRYPTED = 203  # FileAlreadyEncrypted
 
 
 class SopsError(UserError):
     """A SOPS file, key or rule problem; the message never contains plaintext."""
+
+    exit_code = EXIT_GENERIC
 
 
 class FormatError(SopsError):
     """The file cannot be parsed as the store it claims to be."""
 
     exit_code = EXIT_CANNOT_READ
+
+
+class EmptyFileError(FormatError):
+    """The file holds no document at all."""
+
+    exit_code = EXIT_EMPTY_FILE
 
 
 class MetadataError(SopsError):
@@ -45,6 +55,12 @@ class MacMismatchError(SopsError):
     """The recomputed MAC differs: a value was changed, removed or reordered, or lastmodified changed."""
 
     exit_code = EXIT_MAC_MISMATCH
+
+
+class MacNotFoundError(MacMismatchError):
+    """The metadata has no MAC to check the values against."""
+
+    exit_code = EXIT_MAC_NOT_FOUND
 
 
 class DataKeyError(SopsError):

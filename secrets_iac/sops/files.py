@@ -21,6 +21,7 @@ from secrets_iac.sops.errors import (
     DataKeyError,
     FormatError,
     MacMismatchError,
+    MacNotFoundError,
     NoEncryptionKeyError,
     SopsError,
 )
@@ -80,8 +81,10 @@ def unwrap_data_key(metadata: Metadata, identities: Sequence[AgeIdentity], sourc
     if len(metadata.key_groups) == 1:
         key = _unwrap_group(metadata.key_groups[0], identities)
         if key is None:
-            raise DataKeyError(f"{source}: none of the available identities can decrypt the data key "
-                               f"(recipients: {recipients})")
+            raise DataKeyError(
+                f"{source}: none of the available identities can decrypt the data key "
+                f"(recipients: {recipients})"
+            )
     else:
         shares = [s for s in (_unwrap_group(g, identities) for g in metadata.key_groups) if s is not None]
         if len(shares) < metadata.threshold:
@@ -100,7 +103,7 @@ def unwrap_data_key(metadata: Metadata, identities: Sequence[AgeIdentity], sourc
 
 def _stored_mac(metadata: Metadata, cipher: ValueCipher, source: str) -> str:
     if not metadata.mac:
-        raise MacMismatchError(f"{source}: the file has no MAC", exit_code=52)
+        raise MacNotFoundError(f"{source}: the file has no MAC")
     try:
         mac = cipher.decrypt(metadata.mac, metadata.mac_aad)
     except (ValueAuthError, ValueFormatError):
@@ -302,8 +305,13 @@ def rotate_file(
     data_key = os.urandom(DATA_KEY_SIZE)
     key_groups = _wrap_groups(data_key, groups, meta.shamir_threshold, source)
     encrypted, metadata = _seal(
-        doc.branches, data_key, key_groups, meta.rule,
-        shamir_threshold=meta.shamir_threshold, mac_only_encrypted=meta.mac_only_encrypted, extra=meta.extra,
+        doc.branches,
+        data_key,
+        key_groups,
+        meta.rule,
+        shamir_threshold=meta.shamir_threshold,
+        mac_only_encrypted=meta.mac_only_encrypted,
+        extra=meta.extra,
     )
     return dump_encrypted(encrypted, metadata, fmt)
 

@@ -2,7 +2,8 @@
 
 A file is a list of branches (one per YAML document, one for every other store). A branch is an
 ordered `TreeMap` whose items are `(key, value)` pairs or `Comment`s, like sops's TreeBranch, so
-walk order — and therefore the MAC — is the same as the real sops's.
+walk order — and therefore the MAC — is the same as the real sops's. `to_plain`/`from_plain`
+convert a tree to and from plain Python data (for the metadata block and the library API).
 """
 
 from __future__ import annotations
@@ -12,12 +13,12 @@ import hmac
 import logging
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import TypeAlias
+from typing import Any, TypeAlias
 
 from secrets_iac.sops.cipher import ValueAuthError, ValueCipher, ValueFormatError, is_encrypted
 from secrets_iac.sops.errors import DecryptionError, MacMismatchError, SopsError
 from secrets_iac.sops.rules import EncryptionRule
-from secrets_iac.sops.scalars import Comment, Scalar, to_bytes
+from secrets_iac.sops.scalars import Comment, Scalar, Timestamp, to_bytes
 
 log = logging.getLogger(__name__)
 
@@ -53,8 +54,32 @@ Value: TypeAlias = "TreeMap | list[Value] | Scalar"
 MapItem: TypeAlias = "tuple[str, Value] | Comment"
 Branches: TypeAlias = list[TreeMap]
 
+
 # A leaf callback: (leaf, key path, pending comments per open level) -> (new leaf, plaintext leaf).
 LeafFn = Callable[[Scalar, tuple[str, ...], list[list[str]]], tuple[Scalar, Scalar]]
+
+
+def to_plain(value: Value) -> Any:
+    """A tree value as plain Python data (comments dropped): for metadata and the library API."""
+    if isinstance(value, TreeMap):
+        return {k: to_plain(v) for k, v in value.pairs()}
+    if isinstance(value, list):
+        return [to_plain(v) for v in value if not isinstance(v, Comment)]
+    if isinstance(value, Timestamp):
+        return value.text
+    return value
+
+
+def from_plain(value: Any) -> Value:
+    """Plain Python data (dict/list/scalars) as a tree value."""
+    if isinstance(value, dict):
+        items: list[MapItem] = [(str(k), from_plain(v)) for k, v in value.items()]
+        return TreeMap(items)
+    if isinstance(value, list):
+        return [from_plain(v) for v in value]
+    if value is None or isinstance(value, str | bytes | bool | int | float | Timestamp | Comment):
+        return value
+    raise TypeError(f"cannot store {type(value).__name__}")
 
 
 def aad_for(path: Sequence[str]) -> str:

@@ -13,9 +13,9 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from components.stage_plan import StagePlan
 from secrets_iac.config import KmsMode, StageConfig
 from secrets_iac.errors import UserError
+from secrets_iac.planner import StagePlan
 
 # Clients are typed `Any`: the mypy-boto3 service stubs are optional (not every environment has them).
 SecretsManagerClient = Any
@@ -74,21 +74,20 @@ def check_account(sts: STSClient, config: StageConfig, source: str) -> str:
     return account
 
 
-def kms_key_for_create(kms: KMSClient, config: StageConfig, plan: StagePlan) -> str | None:
+def kms_key_for_create(kms: KMSClient, plan: StagePlan) -> str | None:
     """The KmsKeyId Pulumi gives the stage's secrets, so a created secret can be adopted with `pulumi import`.
 
     aws-managed: None (aws/secretsmanager); existing: the configured ARN; create: the ARN of the key
     behind the stage's alias, which `pulumi up` must have created already.
     """
-    if config.kms.mode is KmsMode.AWS_MANAGED:
-        return None
-    if config.kms.mode is KmsMode.EXISTING:
-        return config.kms.key_arn
-    assert plan.kms_alias is not None  # render_stage names the alias in create mode
+    if plan.kms.mode is not KmsMode.CREATE:
+        return plan.kms.key_arn
+    alias = plan.kms.alias
+    assert alias is not None  # the planner names the alias in create mode
     try:
-        return str(kms.describe_key(KeyId=plan.kms_alias)["KeyMetadata"]["Arn"])
+        return str(kms.describe_key(KeyId=alias)["KeyMetadata"]["Arn"])
     except (BotoCoreError, ClientError) as err:
         raise UserError(
-            f"{aws_error('DescribeKey', plan.kms_alias, err)} (the stage's KMS key is created by pulumi up; "
+            f"{aws_error('DescribeKey', alias, err)} (the stage's KMS key is created by pulumi up; "
             "run it before creating secrets with the sync)"
         ) from None

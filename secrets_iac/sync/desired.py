@@ -26,9 +26,9 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from components.naming import app_prefix
-from components.stage_plan import SecretSpec, StagePlan
 from secrets_iac.errors import UserError
+from secrets_iac.naming import app_prefix
+from secrets_iac.planner import SecretSpec, StagePlan
 from secrets_iac.secret_value import SecretValue
 from secrets_iac.sops import AgeIdentity, decrypt_document
 from secrets_iac.sops.scalars import Comment, Timestamp, go_format_float_f, to_bytes

@@ -40,7 +40,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from components.stage_plan import SecretSpec
+from secrets_iac.planner import SecretSpec
 from secrets_iac.secret_value import MASK
 from secrets_iac.sync.aws import SecretsManagerClient, error_text
 from secrets_iac.sync.desired import DesiredSecrets, DesiredValue

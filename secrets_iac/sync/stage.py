@@ -11,8 +11,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from components.stage_plan import render_stage_checked
-from secrets_iac.config import load_stage_config, stack_file
+from secrets_iac.config import read_stack_config, stack_file
+from secrets_iac.planner import plan_stage
 from secrets_iac.sops import AgeIdentity
 from secrets_iac.sync.aws import AwsClients, check_account, kms_key_for_create, make_clients
 from secrets_iac.sync.desired import load_desired
@@ -46,16 +46,16 @@ def sync_stage(
 ) -> SyncReport:
     """Reconcile the stage's secrets; raises `UserError` for input problems before any write."""
     opts = options or SyncOptions()
-    config = load_stage_config(project_dir, stack)
-    stack_source = f"stacks/{stack_file(project_dir, stack).name}"
-    plan = render_stage_checked(config, stack, source=stack_source)
+    stack_path = stack_file(project_dir, stack)
+    stack_source = f"stacks/{stack_path.name}"
+    config, plan = plan_stage(read_stack_config(stack_path), stack, source=stack_source)
     path = opts.secrets_file or default_secrets_file(project_dir, stack)
     source = str(path.relative_to(project_dir)) if path.is_relative_to(project_dir) else str(path)
     desired = load_desired(path, plan, stack=stack, identities=opts.identities, source=source)
     aws = clients or make_clients(config.region, opts.endpoint_url)
     if opts.check_account:
         check_account(aws.sts, config, stack_source)
-    kms_key_id = kms_key_for_create(aws.kms, config, plan) if opts.create_missing else None
+    kms_key_id = kms_key_for_create(aws.kms, plan) if opts.create_missing else None
     results = reconcile(
         aws.secretsmanager,
         desired,

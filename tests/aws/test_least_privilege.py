@@ -40,8 +40,8 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from components.policies import SecretScope, push_policy, read_policy
-from components.trust import irsa_trust_policy, oidc_issuer_host_path
+from secrets_iac.iam.policies import SecretScope, push_policy, read_policy
+from secrets_iac.iam.trust import irsa_trust_policy, oidc_issuer_host_path
 from tests.conftest import MotoServer
 
 REGION = "eu-west-1"

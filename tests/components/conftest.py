@@ -8,7 +8,7 @@ from typing import Any
 import pulumi
 import pytest
 
-from secrets_iac.plan import PlanRecorder
+from components.offline_plan import PlanRecorder
 
 REGION = "eu-west-1"
 ACCOUNT = "111122223333"

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import json
 
-import pytest
-
-from components.irsa_role import IrsaRole, IrsaRoleArgs, ServiceAccountRef, trust_policy_for
-from secrets_iac.plan import PlanRecorder
+from components.irsa_role import IrsaRole, IrsaRoleArgs
+from components.offline_plan import PlanRecorder
+from secrets_iac.iam.trust import irsa_trust_policy, pod_identity_trust_policy
+from secrets_iac.planner import ServiceAccountRef
 from tests.components.conftest import ACCOUNT, declare
 
 ISSUER = "oidc.eks.eu-west-1.amazonaws.com/id/ABCDEF0123456789"
@@ -21,8 +21,12 @@ def _args(**overrides: object) -> IrsaRoleArgs:
         "service_account": ServiceAccountRef("payments", "payments-secrets"),
         "policies": {"read-secrets": POLICY},
         "tags": {"managed-by": "secrets-iac", "environment": "dev"},
-        "oidc_provider_arn": PROVIDER,
-        "oidc_issuer_url": f"https://{ISSUER}",
+        "trust_policy": irsa_trust_policy(
+            oidc_provider_arn=PROVIDER,
+            issuer_url=f"https://{ISSUER}",
+            namespace="payments",
+            service_account="payments-secrets",
+        ),
     }
     values.update(overrides)
     return IrsaRoleArgs(**values)  # type: ignore[arg-type]
@@ -62,6 +66,7 @@ def test_pod_identity_variant(recorder: PlanRecorder) -> None:
             "eso-controller",
             _args(
                 identity="pod-identity",
+                trust_policy=pod_identity_trust_policy(),
                 cluster_name="dev-eks",
                 service_account=ServiceAccountRef("external-secrets", "external-secrets"),
                 create_service_account=False,
@@ -78,8 +83,3 @@ def test_pod_identity_variant(recorder: PlanRecorder) -> None:
     assert association.inputs["serviceAccount"] == "external-secrets"
     assert association.inputs["roleArn"] == f"arn:aws:iam::{ACCOUNT}:role/secrets-iac-dev-payments-reader"
     assert recorder.of_type("kubernetes:core/v1:ServiceAccount") == []
-
-
-def test_irsa_needs_the_cluster_issuer() -> None:
-    with pytest.raises(ValueError, match="IRSA needs oidc_provider_arn and oidc_issuer_url"):
-        trust_policy_for(_args(oidc_issuer_url=None))

@@ -8,9 +8,11 @@ import pulumi
 import pytest
 from pulumi.runtime.config import set_all_config
 
+from components.offline_plan import PlanRecorder
 from components.program import decode_config_value, stage_from_pulumi_config
 from secrets_iac.config import read_stack_values
-from secrets_iac.plan import PlanRecorder
+from secrets_iac.errors import UserError
+from secrets_iac.planner import plan_stage
 from tests.conftest import REPO_ROOT
 
 
@@ -28,9 +30,9 @@ def test_decode_keeps_quoted_numbers_as_text() -> None:
 def test_engine_config_validates_into_the_stage(recorder: PlanRecorder) -> None:
     values = read_stack_values(REPO_ROOT / "stacks" / "Pulumi.prod.yaml")
     set_all_config({**_engine_config(values), "secrets-iac:paymentsSeed": "x"}, ["secrets-iac:paymentsSeed"])
-    config, plan = stage_from_pulumi_config()
-    assert config.account_id == "777788889999"
-    assert config.recovery_window_in_days == 30
+    plan = stage_from_pulumi_config()
+    assert plan.account_id == "777788889999"
+    assert plan.recovery_window_in_days == 30
     assert plan.prefix == "secrets-iac/test"  # the stack name the recorder was installed with
 
 
@@ -51,3 +53,19 @@ def test_bad_engine_value_fails_before_any_resource(recorder: PlanRecorder) -> N
     ):
         stage_from_pulumi_config()
     assert recorder.resources == []
+
+
+def test_region_mismatch_fails_like_plan_does(recorder: PlanRecorder) -> None:
+    """`pulumi up` refuses an `aws:region` other than the stage's with the message `plan` gives."""
+    values = read_stack_values(REPO_ROOT / "stacks" / "Pulumi.prod.yaml")
+    set_all_config({**_engine_config(values), "aws:region": "us-east-1"})
+    with pytest.raises(pulumi.RunError) as caught:
+        stage_from_pulumi_config()
+    assert recorder.resources == []
+    stack = {**{f"secrets-iac:{k}": v for k, v in values.items()}, "aws:region": "us-east-1"}
+    with pytest.raises(UserError) as from_plan:
+        plan_stage(stack, "test", source="stacks/Pulumi.test.yaml")
+    assert str(caught.value) == str(from_plan.value)
+    assert str(caught.value) == (
+        "stacks/Pulumi.test.yaml: aws:region 'us-east-1' differs from secrets-iac:region 'eu-west-1'"
+    )

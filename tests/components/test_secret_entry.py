@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pulumi
 
-from components.secret_entry import RotationArgs, SecretEntry, SecretEntryArgs
-from secrets_iac.plan import MASK, PlanRecorder
+from components.offline_plan import MASK, PlanRecorder
+from components.secret_entry import SecretEntry, SecretEntryArgs
+from secrets_iac.planner import RotationSpec
 from tests.components.conftest import declare
 
 TAGS = {"managed-by": "secrets-iac", "environment": "dev", "app": "payments"}
@@ -40,7 +41,7 @@ def test_kms_rotation_and_secret_seed(recorder: PlanRecorder) -> None:
                 tags=TAGS,
                 recovery_window_in_days=30,
                 kms_key_id=key,
-                rotation=RotationArgs(
+                rotation=RotationSpec(
                     "arn:aws:lambda:eu-west-1:111122223333:function:rotate", "rate(30 days)"
                 ),
                 initial_value=pulumi.Output.secret("s3cr3t-seed-value"),

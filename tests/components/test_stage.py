@@ -7,10 +7,10 @@ import json
 import pulumi
 import pytest
 
+from components.offline_plan import MASK, PlanRecorder
 from components.stage import SecretsStage, SecretsStageArgs
-from components.stage_plan import render_stage
 from secrets_iac.config import load_stage_config
-from secrets_iac.plan import MASK, PlanRecorder
+from secrets_iac.planner import render_stage
 from tests.components.conftest import declare
 from tests.conftest import REPO_ROOT
 
@@ -20,7 +20,7 @@ STAGES = ("dev", "staging", "prod")
 def _declare_stage(stage: str, initial_values: dict[str, pulumi.Output[str]] | None = None) -> None:
     config = load_stage_config(REPO_ROOT, stage)
     plan = render_stage(config, stage)
-    declare(lambda: SecretsStage(stage, SecretsStageArgs(config, plan, initial_values or {})))
+    declare(lambda: SecretsStage(stage, SecretsStageArgs(plan, initial_values or {})))
 
 
 @pytest.mark.parametrize("stage", STAGES)
@@ -106,7 +106,7 @@ def test_opt_in_seed_value_stays_secret(recorder: PlanRecorder) -> None:
     seeded = type(config).model_validate(values)
     plan = render_stage(seeded, "dev")
     seed = pulumi.Output.secret('{"username":"app","password":"pl41n-t3xt-seed"}')
-    declare(lambda: SecretsStage("dev", SecretsStageArgs(seeded, plan, {"paymentsDbSeed": seed})))
+    declare(lambda: SecretsStage("dev", SecretsStageArgs(plan, {"paymentsDbSeed": seed})))
     [version] = recorder.of_type("aws:secretsmanager/secretVersion:SecretVersion")
     assert version.inputs["secretString"] == MASK
     assert "pl41n-t3xt-seed" not in repr(recorder.resources)
@@ -118,7 +118,7 @@ def test_controller_identity_annotates_the_chart_service_account(recorder: PlanR
     values["store"] = {"kind": "ClusterSecretStore", "auth": "controller"}
     controller = type(config).model_validate(values)
     plan = render_stage(controller, "dev")
-    declare(lambda: SecretsStage("dev", SecretsStageArgs(controller, plan)))
+    declare(lambda: SecretsStage("dev", SecretsStageArgs(plan)))
     [release] = recorder.of_type("kubernetes:helm.sh/v3:Release")
     assert release.inputs["values"]["serviceAccount"] == {
         "create": True,

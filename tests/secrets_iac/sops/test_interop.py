@@ -12,7 +12,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from secrets_iac.sops import decrypt_file, encrypt_file
-from secrets_iac.sops.yamlstore import load_yaml, to_plain
+from secrets_iac.sops.stores.yaml_read import load_yaml
+from secrets_iac.sops.tree import to_plain
 from tests.secrets_iac.sops.conftest import KeyPair, RealSops
 from tests.secrets_iac.sops.test_roundtrip import _IDENTITY, RECIPIENT, _canonical_yaml, json_safe_documents
 

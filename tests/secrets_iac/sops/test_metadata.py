@@ -1,4 +1,4 @@
-"""The `sops` block: parsing rules, foreign keys kept, flattening for dotenv/INI (spec §2.4, §5)."""
+"""The `sops` block: parsing rules, foreign keys kept (spec §5)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from secrets_iac.sops.errors import MetadataError
-from secrets_iac.sops.metadata import flatten, metadata_from_plain, unflatten
+from secrets_iac.sops.metadata import metadata_from_plain
 
 AGE = [
     {
@@ -49,10 +49,3 @@ def test_key_groups_used_when_no_top_level_keys() -> None:
 def test_invalid_metadata(change: dict[str, Any], message: str) -> None:
     with pytest.raises(MetadataError, match=message):
         metadata_from_plain({k: v for k, v in {**_meta(), **change}.items() if v is not None})
-
-
-def test_flatten_round_trip() -> None:
-    plain = {"key_groups": [{"age": AGE}], "mac_only_encrypted": True, "version": "3.11.0"}
-    flat = flatten(plain)
-    assert "key_groups__list_0__map_age__list_0__map_enc" in flat
-    assert unflatten(flat) == plain

@@ -11,11 +11,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from secrets_iac.sops import decrypt_file, encrypt_file
-from secrets_iac.sops.dotenvstore import dump_dotenv
-from secrets_iac.sops.jsonstore import dump_json
 from secrets_iac.sops.keys import AgeIdentity
-from secrets_iac.sops.tree import TreeMap
-from secrets_iac.sops.yamlstore import dump_yaml, from_plain, load_yaml, to_plain
+from secrets_iac.sops.stores.dotenv import dump_dotenv
+from secrets_iac.sops.stores.json_store import dump_json
+from secrets_iac.sops.stores.yaml_read import load_yaml
+from secrets_iac.sops.stores.yaml_write import dump_yaml
+from secrets_iac.sops.tree import TreeMap, from_plain, to_plain
 
 _IDENTITY = pyrage.x25519.Identity.generate()
 IDENTITY = AgeIdentity.from_str(str(_IDENTITY))

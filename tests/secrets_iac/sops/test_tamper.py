@@ -15,9 +15,11 @@ from secrets_iac.sops.errors import (
     EXIT_DATA_KEY,
     EXIT_DECRYPTING_TREE,
     EXIT_MAC_MISMATCH,
+    EXIT_MAC_NOT_FOUND,
     DataKeyError,
     DecryptionError,
     MacMismatchError,
+    MacNotFoundError,
     SopsError,
 )
 from tests.secrets_iac.sops.conftest import KeyPair
@@ -130,7 +132,7 @@ def test_missing_mac_is_refused(encrypted: Path) -> None:
     encrypted.write_text(
         "".join(line for line in encrypted.read_text().splitlines(True) if "mac:" not in line)
     )
-    _refused(encrypted, MacMismatchError, 52)
+    _refused(encrypted, MacNotFoundError, EXIT_MAC_NOT_FOUND)
 
 
 def _tamper_targets(text: str) -> list[tuple[int, int]]:

@@ -12,8 +12,8 @@ import pyrage
 import pytest
 import yaml
 
-from components.stage_plan import StagePlan, render_stage
 from secrets_iac.config import load_stage_config
+from secrets_iac.planner import StagePlan, render_stage
 from secrets_iac.sops import AgeIdentity, encrypt_file
 from secrets_iac.sync import AwsClients, SyncOptions, SyncReport, sync_stage
 from tests.conftest import MOTO_ACCOUNT_ID, MotoServer

@@ -8,8 +8,8 @@ from typing import Any
 import pyrage
 import pytest
 
-from components.stage_plan import StagePlan
 from secrets_iac.errors import UserError
+from secrets_iac.planner import StagePlan
 from secrets_iac.sops import AgeIdentity, SopsError
 from secrets_iac.sync import DesiredSecrets, load_desired
 from secrets_iac.sync.desired import json_equal

@@ -6,9 +6,9 @@ import json
 
 import pytest
 
-from components.stage_plan import render_stage
 from secrets_iac.config import load_stage_config
 from secrets_iac.errors import UserError
+from secrets_iac.planner import render_stage
 from secrets_iac.sops import AgeIdentity, read_keys_file
 from secrets_iac.sync import (
     SYNCED_STAGE,

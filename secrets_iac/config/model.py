@@ -1,0 +1,255 @@
+"""The stage's config model: `stacks/Pulumi.<stage>.yaml` under `secrets-iac:` (camelCase keys).
+
+Validators reject bad values and combinations with a message naming the field; the rules themselves
+(AWS, Kubernetes, durations, ESO's webhook) live in `secrets_iac.rules`.
+"""
+
+from __future__ import annotations
+
+import re
+from enum import StrEnum
+from typing import Any
+
+from pydantic import Field, field_validator, model_validator
+
+from secrets_iac.config.apps import AppConfig
+from secrets_iac.config.base import StrictModel, dns_label, secret_path
+from secrets_iac.iam.trust import oidc_issuer_host_path
+from secrets_iac.naming import stage_prefix
+from secrets_iac.rules import aws
+from secrets_iac.rules.eso import recovery_window_problem
+from secrets_iac.rules.k8s import is_dns1123_subdomain
+from secrets_iac.rules.keys import RESERVED_TAGS
+
+
+class KmsMode(StrEnum):
+    AWS_MANAGED = "aws-managed"
+    CREATE = "create"
+    EXISTING = "existing"
+
+
+class KmsConfig(StrictModel):
+    """Which key encrypts the stage's secrets."""
+
+    mode: KmsMode = Field(
+        KmsMode.AWS_MANAGED, description="aws-managed (aws/secretsmanager), create, existing"
+    )
+    key_arn: str | None = Field(None, description="Customer-managed key ARN when mode is existing")
+    deletion_window_in_days: int = Field(30, ge=7, le=30, description="Waiting period for a created key")
+
+    @model_validator(mode="after")
+    def _key_arn_matches_mode(self) -> KmsConfig:
+        if self.mode is KmsMode.EXISTING:
+            if not self.key_arn:
+                raise ValueError("keyArn is required when mode is existing")
+            if not aws.KMS_KEY_ARN.match(self.key_arn):
+                raise ValueError(
+                    f"keyArn {self.key_arn!r} is not a KMS key ARN (arn:aws:kms:<region>:<acct>:key/<id>)"
+                )
+        elif self.key_arn:
+            raise ValueError(f"keyArn is only used with mode existing (mode is {self.mode.value})")
+        return self
+
+
+class ClusterConfig(StrictModel):
+    """The EKS cluster whose OIDC provider the IRSA roles trust."""
+
+    name: str = Field(description="EKS cluster name (Pod Identity associations need it)")
+    oidc_provider_arn: str = Field(description="arn:aws:iam::<acct>:oidc-provider/<issuer host and path>")
+    oidc_issuer_url: str = Field(description="https://oidc.eks.<region>.amazonaws.com/id/<id>")
+
+    @model_validator(mode="after")
+    def _provider_matches_issuer(self) -> ClusterConfig:
+        try:
+            host_path = oidc_issuer_host_path(self.oidc_issuer_url)
+        except ValueError as err:
+            raise ValueError(str(err).replace("issuer_url:", "oidcIssuerUrl", 1)) from None
+        match = aws.OIDC_PROVIDER_ARN.match(self.oidc_provider_arn)
+        if not match:
+            raise ValueError(f"oidcProviderArn {self.oidc_provider_arn!r} is not an IAM OIDC provider ARN")
+        if match.group("issuer") != host_path:
+            raise ValueError(
+                f"oidcProviderArn names {match.group('issuer')!r} but oidcIssuerUrl is {host_path!r}: "
+                "they must be the same issuer"
+            )
+        return self
+
+
+class StoreKind(StrEnum):
+    SECRET_STORE = "SecretStore"
+    CLUSTER_SECRET_STORE = "ClusterSecretStore"
+
+
+class StoreAuth(StrEnum):
+    IRSA = "irsa"
+    """`auth.jwt.serviceAccountRef`: a dedicated ServiceAccount whose role the store uses (recommended)."""
+    CONTROLLER = "controller"
+    """No auth block: the ESO controller's own IRSA role."""
+    POD_IDENTITY = "podIdentity"
+    """No auth block: the controller's identity through EKS Pod Identity."""
+    STATIC = "static"
+    """`auth.secretRef`: long-lived access keys in a Kubernetes Secret (discouraged)."""
+
+
+class StaticKeysRef(StrictModel):
+    """Where a `static` store finds its access keys."""
+
+    secret_name: str
+    access_key_id_key: str = "access-key-id"
+    secret_access_key_key: str = "secret-access-key"
+
+
+class StoreConfig(StrictModel):
+    """How ExternalSecrets reach Secrets Manager."""
+
+    kind: StoreKind = StoreKind.SECRET_STORE
+    name: str = Field("aws-secrets-manager", description="Store name (per app namespace for SecretStore)")
+    auth: StoreAuth = StoreAuth.IRSA
+    service_account: str = Field(
+        "external-secrets-reader", description="ServiceAccount a ClusterSecretStore's IRSA role is bound to"
+    )
+    refresh_interval: int = Field(
+        0, ge=0, description="Seconds between store validations; 0 = controller default"
+    )
+    static_keys: StaticKeysRef | None = None
+
+    @field_validator("name", "service_account")
+    @classmethod
+    def _dns(cls, value: str) -> str:
+        if not is_dns1123_subdomain(value):
+            raise ValueError(f"{value!r} is not a DNS-1123 subdomain")
+        return value
+
+    @model_validator(mode="after")
+    def _static_keys_only_for_static(self) -> StoreConfig:
+        if self.auth is StoreAuth.STATIC and self.static_keys is None:
+            raise ValueError("staticKeys is required when auth is static")
+        if self.auth is not StoreAuth.STATIC and self.static_keys is not None:
+            raise ValueError(f"staticKeys is only used when auth is static (auth is {self.auth.value})")
+        return self
+
+
+class EsoInstallConfig(StrictModel):
+    """Optional installation of the External Secrets Operator with Helm."""
+
+    install: bool = False
+    chart_version: str = Field("2.9.0", description="external-secrets Helm chart version (pinned)")
+    namespace: str = "external-secrets"
+    controller_service_account: str = "external-secrets"
+
+    @field_validator("namespace", "controller_service_account")
+    @classmethod
+    def _dns(cls, value: str) -> str:
+        return dns_label(value, "Kubernetes name")
+
+    @field_validator("chart_version")
+    @classmethod
+    def _pinned(cls, value: str) -> str:
+        if not re.match(r"^\d+\.\d+\.\d+$", value):
+            raise ValueError(f"{value!r} is not a pinned chart version like 2.9.0")
+        return value
+
+
+class StageConfig(StrictModel):
+    """Everything one stage (dev, staging, prod) declares."""
+
+    environment: str | None = Field(None, description="Stage name; defaults to the stack name")
+    project: str = Field("secrets-iac", description="First part of every secret name")
+    secret_prefix: str | None = Field(None, description="Secret name prefix; default <project>/<environment>")
+    region: str
+    account_id: str
+    cluster: ClusterConfig
+    recovery_window_in_days: int = Field(30, description="7-30 days before a deleted secret is gone")
+    kms: KmsConfig = Field(default_factory=KmsConfig)
+    store: StoreConfig = Field(default_factory=StoreConfig)
+    eso: EsoInstallConfig = Field(default_factory=EsoInstallConfig)
+    tags: dict[str, str] = Field(default_factory=dict, description="Extra tags on every AWS resource")
+    apps: tuple[AppConfig, ...]
+
+    @field_validator("region")
+    @classmethod
+    def _region(cls, value: str) -> str:
+        if not aws.is_region(value):
+            raise ValueError(f"{value!r} is not an AWS region like eu-west-1, cn-north-1 or us-gov-west-1")
+        return value
+
+    @field_validator("account_id", mode="before")
+    @classmethod
+    def _account(cls, value: Any) -> Any:
+        if not isinstance(value, str) or not aws.ACCOUNT_ID.match(value):
+            raise ValueError(f"{value!r} is not a 12-digit AWS account id (quote it in YAML)")
+        return value
+
+    @field_validator("recovery_window_in_days")
+    @classmethod
+    def _recovery(cls, value: int) -> int:
+        problem = recovery_window_problem(value)
+        if problem:
+            raise ValueError(problem)
+        return value
+
+    @field_validator("environment", "project")
+    @classmethod
+    def _label(cls, value: str | None) -> str | None:
+        return None if value is None else dns_label(value, "name")
+
+    @field_validator("secret_prefix")
+    @classmethod
+    def _prefix(cls, value: str | None) -> str | None:
+        return None if value is None else secret_path(value)
+
+    @field_validator("tags")
+    @classmethod
+    def _reserved_tags(cls, value: dict[str, str]) -> dict[str, str]:
+        reserved = RESERVED_TAGS & set(value)
+        if reserved:
+            raise ValueError(f"tags {sorted(reserved)} are set by secrets-iac itself")
+        return value
+
+    @model_validator(mode="after")
+    def _cross_field(self) -> StageConfig:
+        partition = aws.partition_for(self.region)
+        arn = aws.OIDC_PROVIDER_ARN.match(self.cluster.oidc_provider_arn)
+        if arn and arn.group("account") != self.account_id:
+            raise ValueError(
+                f"cluster.oidcProviderArn is in account {arn.group('account')} but accountId is "
+                f"{self.account_id}"
+            )
+        if arn and arn.group("partition") != partition:
+            raise ValueError(
+                f"cluster.oidcProviderArn is in partition {arn.group('partition')} but region "
+                f"{self.region} is in {partition}"
+            )
+        if self.kms.key_arn:
+            kms = aws.KMS_KEY_ARN.match(self.kms.key_arn)
+            if kms and kms.group("region") != self.region:
+                raise ValueError(
+                    f"kms.keyArn is in {kms.group('region')} but the stage's region is {self.region}"
+                )
+            if kms and kms.group("partition") != partition:
+                raise ValueError(
+                    f"kms.keyArn is in partition {kms.group('partition')} but region {self.region} "
+                    f"is in {partition}"
+                )
+        names = [a.name for a in self.apps]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ValueError(f"app names must be unique: {', '.join(dupes)}")
+        per_app = self.store.kind is StoreKind.SECRET_STORE and self.store.auth is StoreAuth.IRSA
+        for index, app in enumerate(self.apps):
+            if per_app and app.service_account is None:
+                raise ValueError(
+                    f"apps[{index}].serviceAccount is required with a SecretStore using irsa auth"
+                )
+        if self.store.auth is StoreAuth.POD_IDENTITY and not self.eso.install:
+            # The association targets the controller's ServiceAccount, which this stack then owns.
+            raise ValueError(
+                "store.auth podIdentity needs eso.install true (the controller's ServiceAccount)"
+            )
+        return self
+
+    def stage_name(self, stack: str) -> str:
+        return self.environment or stack
+
+    def prefix(self, stack: str) -> str:
+        return self.secret_prefix or stage_prefix(self.project, self.stage_name(stack))
