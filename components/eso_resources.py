@@ -1,4 +1,4 @@
-"""ESO custom resources as components: each wraps one manifest built by `components.eso_specs`."""
+"""ESO custom resources as components: each wraps one manifest built by `secrets_iac.eso`."""
 
 from __future__ import annotations
 

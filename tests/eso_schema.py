@@ -100,3 +100,19 @@ def validate_manifest(manifest: dict[str, Any]) -> None:
         raise AssertionError(
             f"{kind} {name!r} fails the strict ESO schema ({len(errors)} errors):\n{listing}"
         )
+
+
+def assert_rejects_broken_copy(manifest: dict[str, Any], mutate: Any, path: str) -> None:
+    """`manifest` validates; a copy broken by `mutate` is rejected with an error at `path`."""
+    validate_manifest(manifest)
+    broken = copy.deepcopy(manifest)
+    mutate(broken)
+    errors = schema_errors(broken)
+    assert errors, f"{mutate.__name__} was not rejected"
+    assert any(e.startswith(f"{path}: ") for e in errors), errors
+    try:
+        validate_manifest(broken)
+    except AssertionError as err:
+        assert "fails the strict ESO schema" in str(err)
+    else:
+        raise AssertionError(f"{mutate.__name__}: validate_manifest accepted the broken copy")

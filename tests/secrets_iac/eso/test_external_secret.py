@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import json
 from typing import Any
 
@@ -25,7 +24,7 @@ from secrets_iac.eso import (
     template_ref,
 )
 from tests.conftest import shared_path
-from tests.eso_schema import make_strict, schema_errors, validate_manifest
+from tests.eso_schema import assert_rejects_broken_copy, make_strict, schema_errors, validate_manifest
 
 NS = "apps"
 
@@ -402,15 +401,7 @@ def _unknown_top_level(m: dict[str, Any]) -> None:
     ids=lambda x: getattr(x, "__name__", str(x)),
 )
 def test_strict_schema_rejects_broken_manifest(mutate: Any, path: str) -> None:
-    manifest = _good_es()
-    validate_manifest(manifest)
-    broken = copy.deepcopy(manifest)
-    mutate(broken)
-    errors = schema_errors(broken)
-    assert errors, f"{mutate.__name__} was not rejected"
-    assert any(e.startswith(f"{path}: ") for e in errors), errors
-    with pytest.raises(AssertionError, match="fails the strict ESO schema"):
-        validate_manifest(broken)
+    assert_rejects_broken_copy(_good_es(), mutate, path)
 
 
 def test_unknown_fields_pass_the_raw_schema_but_not_the_strict_one() -> None:

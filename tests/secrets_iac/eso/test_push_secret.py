@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
 import pytest
@@ -16,7 +15,7 @@ from secrets_iac.eso import (
     PushSecretMetadata,
     StoreRef,
 )
-from tests.eso_schema import schema_errors, validate_manifest
+from tests.eso_schema import assert_rejects_broken_copy, schema_errors, validate_manifest
 
 NS = "apps"
 
@@ -198,15 +197,7 @@ def _push_match_typo(m: dict[str, Any]) -> None:
     ids=lambda x: getattr(x, "__name__", str(x)),
 )
 def test_strict_schema_rejects_broken_push_secret(mutate: Any, path: str) -> None:
-    manifest = _good_ps()
-    validate_manifest(manifest)
-    broken = copy.deepcopy(manifest)
-    mutate(broken)
-    errors = schema_errors(broken)
-    assert errors, f"{mutate.__name__} was not rejected"
-    assert any(e.startswith(f"{path}: ") for e in errors), errors
-    with pytest.raises(AssertionError, match="fails the strict ESO schema"):
-        validate_manifest(broken)
+    assert_rejects_broken_copy(_good_ps(), mutate, path)
 
 
 def test_schema_lookup_by_api_version_and_kind() -> None:

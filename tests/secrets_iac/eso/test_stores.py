@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
 import pytest
@@ -23,7 +22,7 @@ from secrets_iac.eso import (
     SecretStoreArgs,
     StaticKeysAuth,
 )
-from tests.eso_schema import schema_errors, validate_manifest
+from tests.eso_schema import assert_rejects_broken_copy, validate_manifest
 
 ROLE = "arn:aws:iam::123456789012:role/eso-reader"
 NS = "apps"
@@ -385,12 +384,4 @@ def _no_region(m: dict[str, Any]) -> None:
     ids=lambda x: getattr(x, "__name__", str(x)),
 )
 def test_strict_schema_rejects_broken_store(mutate: Any, path: str) -> None:
-    manifest = _good_store()
-    validate_manifest(manifest)
-    broken = copy.deepcopy(manifest)
-    mutate(broken)
-    errors = schema_errors(broken)
-    assert errors, f"{mutate.__name__} was not rejected"
-    assert any(e.startswith(f"{path}: ") for e in errors), errors
-    with pytest.raises(AssertionError, match="fails the strict ESO schema"):
-        validate_manifest(broken)
+    assert_rejects_broken_copy(_good_store(), mutate, path)

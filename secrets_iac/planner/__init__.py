@@ -1,0 +1,133 @@
+"""The stage planner: from a validated stage config to every decision and document of the stage.
+
+Pure, so it runs before any resource: names (secrets, roles, the KMS alias), the KMS key, tags, the
+partition, the store topology, every IAM policy and trust document and every ESO manifest. The Pulumi
+layer (`components/`) only declares resources from a `StagePlan`; the sync reads the same plan. Building
+the ESO manifests here means ESO's webhook rules fail at config load, not at deploy.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from secrets_iac.config import KmsMode, StageConfig, StoreAuth, validate_stack_config
+from secrets_iac.errors import UserError
+from secrets_iac.naming import kms_alias, secret_name
+from secrets_iac.planner.identities import policy_document, roles
+from secrets_iac.planner.manifests import external_secrets, push_objects, read_stores
+from secrets_iac.planner.specs import (
+    ClusterPlan,
+    EsoInstallPlan,
+    KmsPlan,
+    PolicySpec,
+    RoleSpec,
+    RotationSpec,
+    SecretSpec,
+    ServiceAccountRef,
+    StagePlan,
+)
+from secrets_iac.rules.aws import partition_for
+from secrets_iac.rules.keys import standard_tags
+
+__all__ = [
+    "ClusterPlan",
+    "EsoInstallPlan",
+    "KmsPlan",
+    "PolicySpec",
+    "RoleSpec",
+    "RotationSpec",
+    "SecretSpec",
+    "ServiceAccountRef",
+    "StagePlan",
+    "plan_stage",
+    "policy_document",
+    "render_stage",
+    "render_stage_checked",
+]
+
+
+def _kms(config: StageConfig, env: str, prefix: str) -> KmsPlan:
+    return KmsPlan(
+        mode=config.kms.mode,
+        key_arn=config.kms.key_arn,
+        alias=kms_alias(config.project, env) if config.kms.mode is KmsMode.CREATE else None,
+        deletion_window_in_days=config.kms.deletion_window_in_days,
+        description=f"Secrets Manager secrets of {prefix}",
+    )
+
+
+def render_stage(config: StageConfig, stack: str) -> StagePlan:
+    """Everything the stage declares, decided from config alone; raises ValueError (EsoSpecError, a name
+    past IAM's limit) on what the cloud or ESO's webhook would refuse later."""
+    env = config.stage_name(stack)
+    prefix = config.prefix(stack)
+    kms = _kms(config, env, prefix)
+    secrets = tuple(
+        SecretSpec(
+            key=f"{app.name}-{s.name.replace('/', '-')}",
+            name=secret_name(prefix, app.name, s.name),
+            app=app.name,
+            description=s.description,
+            tags=standard_tags(env, config.tags, app.name),
+            rotation=RotationSpec(s.rotation.lambda_arn, s.rotation.schedule) if s.rotation else None,
+            initial_value_config_key=s.initial_value_config_key,
+        )
+        for app in config.apps
+        for s in app.secrets
+    )
+    stores = read_stores(config, env)
+    externals: list[dict[str, Any]] = []
+    push_secrets: list[dict[str, Any]] = []
+    for app in config.apps:
+        externals.extend(external_secrets(config, app, env, prefix))
+        if app.push:
+            push_store, *pushes = push_objects(config, app, env, prefix, kms.key_id)
+            stores.append(push_store)
+            push_secrets.extend(pushes)
+    stage_roles, controller_key = roles(config, env, prefix)
+    eso_install = None
+    if config.eso.install:
+        eso_install = EsoInstallPlan(
+            chart_version=config.eso.chart_version,
+            namespace=config.eso.namespace,
+            controller_service_account=config.eso.controller_service_account,
+            annotate_controller=controller_key is not None and config.store.auth is StoreAuth.CONTROLLER,
+        )
+    return StagePlan(
+        project=config.project,
+        environment=env,
+        prefix=prefix,
+        region=config.region,
+        account_id=config.account_id,
+        partition=partition_for(config.region),
+        recovery_window_in_days=config.recovery_window_in_days,
+        tags=standard_tags(env, config.tags),
+        kms=kms,
+        cluster=ClusterPlan(
+            config.cluster.name, config.cluster.oidc_provider_arn, config.cluster.oidc_issuer_url
+        ),
+        eso_install=eso_install,
+        secrets=secrets,
+        roles=tuple(stage_roles),
+        namespaces=tuple(sorted({app.namespace for app in config.apps if app.create_namespace})),
+        stores=tuple(stores),
+        external_secrets=tuple(externals),
+        push_secrets=tuple(push_secrets),
+        controller_role_key=controller_key,
+    )
+
+
+def render_stage_checked(config: StageConfig, stack: str, *, source: str) -> StagePlan:
+    """`render_stage` with what the cloud or ESO's webhook would refuse reported against the stack file."""
+    try:
+        return render_stage(config, stack)
+    except ValueError as err:
+        raise UserError(f"{source}: {err}") from None
+
+
+def plan_stage(stack_config: Mapping[str, Any], stack: str, *, source: str) -> tuple[StageConfig, StagePlan]:
+    """The one validation entry point of `pulumi up`, `plan` and `sync`: the stack's config (every
+    namespace, `aws:region` included) validated, then the stage rendered; errors name `source`."""
+    config = validate_stack_config(stack_config, source=source)
+    return config, render_stage_checked(config, stack, source=source)
