@@ -158,7 +158,6 @@ def test_not_a_plan_folder_is_one_clear_error(tmp_path: Path) -> None:
 
 
 def test_access_analyzer_confirms_each_changed_policy(base: Path, tmp_path: Path) -> None:
-    import boto3
 
     head = tmp_path / "head"
     shutil.copytree(base, head)
