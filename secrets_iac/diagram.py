@@ -1,0 +1,169 @@
+"""A stage as a diagram: namespaces -> ExternalSecrets -> stores -> roles -> secret prefixes.
+
+Push paths (PushSecret -> push store -> pusher role -> prefix) are dashed. Built from the `StagePlan`, so
+it shows exactly what `pulumi up` would declare. Rendered as Mermaid (GitHub renders it in a PR comment)
+and Graphviz DOT.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from secrets_iac.planner import RoleSpec, StagePlan
+
+
+@dataclass(frozen=True)
+class Node:
+    key: str
+    label: str
+    kind: str
+    """namespace, externalsecret, pushsecret, store, role, prefix, credentials."""
+
+
+@dataclass(frozen=True)
+class Edge:
+    source: str
+    target: str
+    push: bool = False
+
+
+@dataclass
+class Graph:
+    nodes: dict[str, Node] = field(default_factory=dict)
+    edges: list[Edge] = field(default_factory=list)
+
+    def node(self, key: str, label: str, kind: str) -> str:
+        self.nodes.setdefault(key, Node(key, label, kind))
+        return key
+
+    def edge(self, source: str, target: str, *, push: bool = False) -> None:
+        edge = Edge(source, target, push)
+        if edge not in self.edges:
+            self.edges.append(edge)
+
+
+def _store_key(manifest: dict[str, Any]) -> str:
+    meta = manifest["metadata"]
+    return f"store:{meta.get('namespace') or ''}/{meta['name']}"
+
+
+def _store_role(plan: StagePlan, manifest: dict[str, Any]) -> RoleSpec | None:
+    """The role a store's credentials come from: its IRSA ServiceAccount's, or the controller's."""
+    auth = manifest["spec"]["provider"]["aws"].get("auth")
+    roles = {r.key: r for r in plan.roles}
+    if auth is None:
+        return roles.get(plan.controller_role_key or "")
+    ref = auth.get("jwt", {}).get("serviceAccountRef")
+    if ref is None:
+        return None
+    namespace = ref.get("namespace") or manifest["metadata"].get("namespace")
+    return next(
+        (
+            r
+            for r in plan.roles
+            if (r.service_account.namespace, r.service_account.name) == (namespace, ref["name"])
+        ),
+        None,
+    )
+
+
+def _link_store(graph: Graph, plan: StagePlan, manifest: dict[str, Any], *, push: bool) -> str:
+    meta = manifest["metadata"]
+    where = f"{meta['namespace']}/{meta['name']}" if meta.get("namespace") else meta["name"]
+    store = graph.node(_store_key(manifest), f"{manifest['kind']} {where}", "store")
+    role = _store_role(plan, manifest)
+    if role is None:
+        secret = manifest["spec"]["provider"]["aws"].get("auth", {}).get("secretRef", {})
+        name = secret.get("accessKeyIDSecretRef", {}).get("name", "?")
+        graph.edge(store, graph.node(f"static:{name}", f"static keys {name}", "credentials"), push=push)
+        return store
+    role_node = graph.node(f"role:{role.role_name}", f"role {role.role_name}", "role")
+    graph.edge(store, role_node, push=push)
+    for policy in role.policies:
+        if (policy.access == "push") == push:
+            target = f"{policy.prefix}/*" + (" + find" if policy.find else "")
+            graph.edge(role_node, graph.node(f"prefix:{policy.prefix}", target, "prefix"), push=push)
+    return store
+
+
+def stage_graph(plan: StagePlan) -> Graph:
+    graph = Graph()
+    stores = {(m["kind"], m["metadata"].get("namespace"), m["metadata"]["name"]): m for m in plan.stores}
+    for external in plan.external_secrets:
+        meta = external["metadata"]
+        namespace = graph.node(f"ns:{meta['namespace']}", f"namespace {meta['namespace']}", "namespace")
+        node = graph.node(
+            f"es:{meta['namespace']}/{meta['name']}", f"ExternalSecret {meta['name']}", "externalsecret"
+        )
+        graph.edge(namespace, node)
+        ref = external["spec"]["secretStoreRef"]
+        store_ns = meta["namespace"] if ref["kind"] == "SecretStore" else None
+        manifest = stores.get((ref["kind"], store_ns, ref["name"]))
+        if manifest is not None:
+            graph.edge(node, _link_store(graph, plan, manifest, push=False))
+    for push in plan.push_secrets:
+        meta = push["metadata"]
+        namespace = graph.node(f"ns:{meta['namespace']}", f"namespace {meta['namespace']}", "namespace")
+        generated = "generatorRef" in push["spec"]["selector"]
+        label = f"PushSecret {meta['name']}" + (" (generated value)" if generated else "")
+        node = graph.node(f"ps:{meta['namespace']}/{meta['name']}", label, "pushsecret")
+        graph.edge(namespace, node, push=True)
+        for ref in push["spec"]["secretStoreRefs"]:
+            store_ns = meta["namespace"] if ref["kind"] == "SecretStore" else None
+            manifest = stores.get((ref["kind"], store_ns, ref["name"]))
+            if manifest is not None:
+                graph.edge(node, _link_store(graph, plan, manifest, push=True), push=True)
+    return graph
+
+
+def _ids(nodes: Iterable[Node]) -> dict[str, str]:
+    return {node.key: f"n{index}" for index, node in enumerate(sorted(nodes, key=lambda n: n.key))}
+
+
+_MERMAID_SHAPES = {
+    "namespace": ('(["', '"])'),
+    "externalsecret": ('["', '"]'),
+    "pushsecret": ('["', '"]'),
+    "store": ('[("', '")]'),
+    "role": ('{{"', '"}}'),
+    "prefix": ('[/"', '"/]'),
+    "credentials": ('>"', '"]'),
+}
+
+
+def to_mermaid(graph: Graph) -> str:
+    ids = _ids(graph.nodes.values())
+    lines = ["flowchart LR"]
+    for node in sorted(graph.nodes.values(), key=lambda n: n.key):
+        open_, close = _MERMAID_SHAPES[node.kind]
+        lines.append(f"  {ids[node.key]}{open_}{node.label.replace(chr(34), '#quot;')}{close}")
+    for edge in graph.edges:
+        arrow = "-.->" if edge.push else "-->"
+        lines.append(f"  {ids[edge.source]} {arrow} {ids[edge.target]}")
+    return "\n".join(lines) + "\n"
+
+
+_DOT_SHAPES = {
+    "namespace": "folder",
+    "externalsecret": "note",
+    "pushsecret": "note",
+    "store": "cylinder",
+    "role": "hexagon",
+    "prefix": "parallelogram",
+    "credentials": "box",
+}
+
+
+def to_dot(graph: Graph, name: str = "stage") -> str:
+    ids = _ids(graph.nodes.values())
+    lines = [f'digraph "{name}" {{', "  rankdir=LR;"]
+    for node in sorted(graph.nodes.values(), key=lambda n: n.key):
+        label = node.label.replace("\\", "\\\\").replace('"', '\\"')
+        lines.append(f'  {ids[node.key]} [label="{label}", shape={_DOT_SHAPES[node.kind]}];')
+    for edge in graph.edges:
+        style = " [style=dashed]" if edge.push else ""
+        lines.append(f"  {ids[edge.source]} -> {ids[edge.target]}{style};")
+    lines.append("}")
+    return "\n".join(lines) + "\n"
