@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from secrets_iac.planner import RoleSpec, StagePlan
+from secrets_iac.planner import StagePlan, store_role
 
 
 @dataclass(frozen=True)
@@ -49,31 +49,11 @@ def _store_key(manifest: dict[str, Any]) -> str:
     return f"store:{meta.get('namespace') or ''}/{meta['name']}"
 
 
-def _store_role(plan: StagePlan, manifest: dict[str, Any]) -> RoleSpec | None:
-    """The role a store's credentials come from: its IRSA ServiceAccount's, or the controller's."""
-    auth = manifest["spec"]["provider"]["aws"].get("auth")
-    roles = {r.key: r for r in plan.roles}
-    if auth is None:
-        return roles.get(plan.controller_role_key or "")
-    ref = auth.get("jwt", {}).get("serviceAccountRef")
-    if ref is None:
-        return None
-    namespace = ref.get("namespace") or manifest["metadata"].get("namespace")
-    return next(
-        (
-            r
-            for r in plan.roles
-            if (r.service_account.namespace, r.service_account.name) == (namespace, ref["name"])
-        ),
-        None,
-    )
-
-
 def _link_store(graph: Graph, plan: StagePlan, manifest: dict[str, Any], *, push: bool) -> str:
     meta = manifest["metadata"]
     where = f"{meta['namespace']}/{meta['name']}" if meta.get("namespace") else meta["name"]
     store = graph.node(_store_key(manifest), f"{manifest['kind']} {where}", "store")
-    role = _store_role(plan, manifest)
+    role = store_role(plan, manifest)
     if role is None:
         secret = manifest["spec"]["provider"]["aws"].get("auth", {}).get("secretRef", {})
         name = secret.get("accessKeyIDSecretRef", {}).get("name", "?")

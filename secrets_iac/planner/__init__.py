@@ -14,7 +14,7 @@ from typing import Any
 from secrets_iac.config import KmsMode, StageConfig, StoreAuth, validate_stack_config
 from secrets_iac.errors import UserError
 from secrets_iac.naming import kms_alias, secret_name
-from secrets_iac.planner.identities import policy_document, roles
+from secrets_iac.planner.identities import policy_document, role_arn, roles, store_role
 from secrets_iac.planner.manifests import external_secrets, push_objects, read_stores
 from secrets_iac.planner.specs import (
     ClusterPlan,
@@ -44,6 +44,8 @@ __all__ = [
     "policy_document",
     "render_stage",
     "render_stage_checked",
+    "role_arn",
+    "store_role",
 ]
 
 

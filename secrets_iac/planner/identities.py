@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, Literal
 
 from secrets_iac.config import StageConfig, StoreAuth, StoreKind
@@ -108,3 +109,27 @@ def roles(config: StageConfig, env: str, prefix: str) -> tuple[list[RoleSpec], s
                     )
                 )
     return stage_roles, controller_key
+
+
+def store_role(plan: StagePlan, store: Mapping[str, Any]) -> RoleSpec | None:
+    """The role a store's credentials come from: the one trusting its IRSA ServiceAccount, or the ESO
+    controller's role for a store without an auth block; None for static keys."""
+    auth = store["spec"]["provider"]["aws"].get("auth")
+    if auth is None:
+        return next((r for r in plan.roles if r.key == plan.controller_role_key), None)
+    ref = auth.get("jwt", {}).get("serviceAccountRef")
+    if ref is None:
+        return None
+    namespace = ref.get("namespace") or store["metadata"].get("namespace")
+    return next(
+        (
+            r
+            for r in plan.roles
+            if (r.service_account.namespace, r.service_account.name) == (namespace, ref["name"])
+        ),
+        None,
+    )
+
+
+def role_arn(plan: StagePlan, role: RoleSpec) -> str:
+    return f"arn:{plan.partition}:iam::{plan.account_id}:role/{role.role_name}"
