@@ -73,9 +73,13 @@ def check_no_wildcard_actions(args: ResourceValidationArgs, report: ReportViolat
         for statement in _allow_statements(document):
             for action in _as_list(statement.get("Action")):
                 if action == "*" or str(action).endswith(":*"):
-                    report(f"statement {statement.get('Sid', '?')!r} allows the wildcard action {action!r}")
+                    report(
+                        f"statement {statement.get('Sid', '?')!r} allows the wildcard action {action!r}", None
+                    )
             if "NotAction" in statement:
-                report(f"statement {statement.get('Sid', '?')!r} uses NotAction (allows everything else)")
+                report(
+                    f"statement {statement.get('Sid', '?')!r} uses NotAction (allows everything else)", None
+                )
 
 
 def check_star_resource_only_for_unscopable(args: ResourceValidationArgs, report: ReportViolation) -> None:
@@ -88,7 +92,8 @@ def check_star_resource_only_for_unscopable(args: ResourceValidationArgs, report
             if wide:
                 report(
                     f"statement {statement.get('Sid', '?')!r} grants {', '.join(wide)} on Resource '*'; "
-                    "only ListSecrets and BatchGetSecretValue may"
+                    "only ListSecrets and BatchGetSecretValue may",
+                    None,
                 )
 
 
@@ -112,9 +117,9 @@ def check_irsa_trust_pins_sub_and_aud(args: ResourceValidationArgs, report: Repo
                 k for k, v in equals.items() if k.endswith(suffix) and isinstance(v, str) and "*" not in v
             ]
             if not pinned:
-                report(f"OIDC trust does not pin {suffix[1:]} with StringEquals to one value")
+                report(f"OIDC trust does not pin {suffix[1:]} with StringEquals to one value", None)
         if "StringLike" in condition:
-            report("OIDC trust uses StringLike; wildcards widen who can assume the role")
+            report("OIDC trust uses StringLike; wildcards widen who can assume the role", None)
 
 
 def check_prod_secrets_recoverable_and_cmk(args: ResourceValidationArgs, report: ReportViolation) -> None:
@@ -127,10 +132,13 @@ def check_prod_secrets_recoverable_and_cmk(args: ResourceValidationArgs, report:
         return
     window = args.props.get("recoveryWindowInDays")
     if window is not None and window < 7:
-        report(f"prod secret {args.props.get('name')!r} has a recovery window of {window} days (< 7)")
+        report(f"prod secret {args.props.get('name')!r} has a recovery window of {window} days (< 7)", None)
     key = args.props.get("kmsKeyId")
     if not key or key == AWS_MANAGED_SECRETS_KEY:
-        report(f"prod secret {args.props.get('name')!r} uses the AWS-managed key; set a customer-managed key")
+        report(
+            f"prod secret {args.props.get('name')!r} uses the AWS-managed key; set a customer-managed key",
+            None,
+        )
 
 
 def _kind(resource_type: str) -> str | None:
@@ -145,17 +153,17 @@ def check_cluster_store_restricts_namespaces(args: ResourceValidationArgs, repor
         return
     conditions = _as_list((args.props.get("spec") or {}).get("conditions"))
     if not conditions:
-        report("ClusterSecretStore has no spec.conditions: every namespace of the cluster may use it")
+        report("ClusterSecretStore has no spec.conditions: every namespace of the cluster may use it", None)
     for index, condition in enumerate(conditions):
         if not isinstance(condition, Mapping) or not any(
             condition.get(k) for k in ("namespaces", "namespaceRegexes", "namespaceSelector")
         ):
-            report(f"ClusterSecretStore spec.conditions[{index}] restricts nothing")
+            report(f"ClusterSecretStore spec.conditions[{index}] restricts nothing", None)
 
 
 def check_external_secrets_use_declared_stores(args: StackValidationArgs, report: ReportViolation) -> None:
     """Every ExternalSecret and PushSecret references a store declared in the same stack."""
-    stores: set[tuple[str, str | None, str]] = set()
+    stores: set[tuple[str, Any, Any]] = set()
     users = []
     for resource in args.resources:
         kind = _kind(resource.resource_type)

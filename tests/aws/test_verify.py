@@ -77,52 +77,31 @@ def test_a_stage_whose_external_secrets_resolve_passes(world: MotoServer) -> Non
 
 
 def test_missing_secret_missing_property_and_narrow_role_are_each_reported(world: MotoServer) -> None:
-    plan = _plan()
-    values = dict(VALUES)
-    values["secrets-iac/qa/orders/db"] = json.dumps({"username": "orders"})  # property missing
-    _provision(world, plan, values)
-    iam = in_account(world.client("iam"), ACCOUNT)
+    values = _values()
+    values["apps"].append(
+        {
+            "name": "search",
+            "namespace": "search",
+            "serviceAccount": "search-secrets",
+            "secrets": [{"name": "es", "keys": [{"secretKey": "ES_URL", "property": "url"}]}],
+        }
+    )
+    plan = render_stage(parse_stage_config(values, source="t"), "qa")
+    secrets = dict(VALUES)  # search/es is never created: secret missing
+    secrets["secrets-iac/qa/orders/db"] = json.dumps({"username": "orders"})  # property missing
+    _provision(world, plan, secrets)
+    other = f"arn:aws:secretsmanager:eu-west-1:{ACCOUNT}:secret:secrets-iac/qa/billing/other-*"
     narrowed = {
         "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Effect": "Allow",
-                "Action": ["secretsmanager:GetSecretValue"],
-                "Resource": f"arn:aws:secretsmanager:eu-west-1:{ACCOUNT}:secret:secrets-iac/qa/billing/other-*",
-            }
-        ],
+        "Statement": [{"Effect": "Allow", "Action": ["secretsmanager:GetSecretValue"], "Resource": other}],
     }
-    iam.put_role_policy(
+    in_account(world.client("iam"), ACCOUNT).put_role_policy(
         RoleName="secrets-iac-qa-billing-reader",
         PolicyName="read-secrets",
         PolicyDocument=json.dumps(narrowed),
     )
-    plan_with_extra = _plan()
-    extra = parse_stage_config(
-        {
-            **_values(),
-            "apps": [
-                *_values()["apps"],
-                {
-                    "name": "search",
-                    "namespace": "search",
-                    "serviceAccount": "s",
-                    "secrets": [{"name": "es", "keys": [{"secretKey": "ES_URL", "property": "url"}]}],
-                },
-            ],
-        },
-        source="t",
-    )
-    plan_with_extra = render_stage(extra, "qa")
-    search_role = next(r for r in plan_with_extra.roles if r.key == "search-reader")
-    provision_role(
-        iam,
-        search_role.role_name,
-        search_role.trust_policy,
-        {p.name: policy_document(p, plan_with_extra, None) for p in search_role.policies},
-    )
     world.enforce_iam(after_requests=3)
-    report = verify_stage(plan_with_extra, _credentials(world))
+    report = verify_stage(plan, _credentials(world))
     assert not report.ok
     failures = {
         (t.target, k.key, k.status)

@@ -12,6 +12,7 @@ from pulumi_policy import (
     PolicyResource,
     PolicyResourceOptions,
     ResourceValidationArgs,
+    ResourceValidationPolicy,
     StackValidationArgs,
 )
 
@@ -177,7 +178,7 @@ def test_the_pack_passes_the_planners_output(tmp_path: Path) -> None:
     for resource in resources:
         args = _args(resource["type"], resource["inputs"])
         for policy in rules.POLICIES:
-            if isinstance(policy, rules.ResourceValidationPolicy):
+            if isinstance(policy, ResourceValidationPolicy):
                 found += _violations(policy.validate, args)  # type: ignore[arg-type]
     stack = StackValidationArgs(
         [
