@@ -7,6 +7,7 @@ Only the code that hands the value to AWS (or writes the encrypted file) calls `
 from __future__ import annotations
 
 import copy
+import dataclasses
 import hmac
 from typing import Any, Generic, NoReturn, TypeVar
 
@@ -111,3 +112,28 @@ class Concealed(Generic[T]):
 
     def __deepcopy__(self, memo: dict[int, Any]) -> Concealed[T]:
         return Concealed(copy.deepcopy(self._value, memo))
+
+
+class HoldsPlaintext:
+    """Base of frozen dataclasses that hold decrypted data: pickling is refused with a clear message.
+
+    Their plaintext fields are `SecretValue`/`Concealed`, so repr and `asdict` show masks; copies
+    work (`copy.copy` is the object itself, `copy.deepcopy` copies every field).
+    """
+
+    __slots__ = ()
+
+    def __reduce_ex__(self, protocol: Any) -> NoReturn:
+        raise TypeError(
+            f"{type(self).__name__} holds decrypted data and cannot be pickled (it would write the plaintext)"
+        )
+
+    def __copy__(self) -> Any:
+        return self
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Any:
+        assert dataclasses.is_dataclass(self) and not isinstance(self, type)
+        changes = {
+            f.name: copy.deepcopy(getattr(self, f.name), memo) for f in dataclasses.fields(self) if f.init
+        }
+        return dataclasses.replace(self, **changes)

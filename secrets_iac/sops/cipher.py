@@ -119,6 +119,8 @@ class ValueCipher:
     recorded IV out once, to a value with the same AAD, type and plaintext bytes.
     """
 
+    __slots__ = ("_aead", "_reuse", "_seen")
+
     def __init__(self, data_key: bytes, *, keep_ivs: bool = False, reuse_ivs: IvMemory | None = None) -> None:
         if len(data_key) != DATA_KEY_SIZE:
             raise ValueError("the data key must be 32 bytes")

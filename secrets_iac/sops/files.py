@@ -8,15 +8,13 @@ file and key path but never a plaintext value.
 from __future__ import annotations
 
 import contextlib
-import copy
 import os
 import tempfile
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, NoReturn
 
-from secrets_iac.secret_value import Concealed, SecretValue
+from secrets_iac.secret_value import Concealed, HoldsPlaintext, SecretValue
 from secrets_iac.sops import config as sops_config
 from secrets_iac.sops import shamir
 from secrets_iac.sops.cipher import DATA_KEY_SIZE, ValueAuthError, ValueCipher, ValueFormatError
@@ -42,7 +40,7 @@ from secrets_iac.sops.tree import Branches, check_mac, decrypt_branches, encrypt
 
 
 @dataclass(frozen=True)
-class DecryptedDocument:
+class DecryptedDocument(HoldsPlaintext):
     """A decrypted file held in memory: plaintext branches, metadata and the data key.
 
     The plaintext and the data key are held concealed: repr, str, `dataclasses.asdict`, `vars` and
@@ -64,15 +62,6 @@ class DecryptedDocument:
     def data_key(self) -> bytes:
         """The 32-byte data key."""
         return self.key.reveal_bytes()
-
-    def __reduce_ex__(self, protocol: Any) -> NoReturn:
-        raise TypeError(f"{self.source}: a decrypted document cannot be pickled (it holds the plaintext)")
-
-    def __copy__(self) -> DecryptedDocument:
-        return self
-
-    def __deepcopy__(self, memo: dict[int, Any]) -> DecryptedDocument:
-        return replace(self, plaintext=copy.deepcopy(self.plaintext, memo))
 
 
 def _read(path: Path) -> bytes:
