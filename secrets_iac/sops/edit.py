@@ -140,10 +140,10 @@ def run_editor(command: Sequence[str], file: Path, shown_as: Path) -> None:
     finally:
         if previous is not None:
             signal.signal(signal.SIGINT, previous)
-    if completed.returncode != 0:
-        raise EditorError(
-            f"the editor {command[0]} exited with status {completed.returncode}; {shown_as} was not changed"
-        )
+    code = completed.returncode
+    if code != 0:
+        how = f"was stopped by {signal.Signals(-code).name}" if code < 0 else f"exited with status {code}"
+        raise EditorError(f"the editor {command[0]} {how}; {shown_as} was not changed")
 
 
 @contextlib.contextmanager

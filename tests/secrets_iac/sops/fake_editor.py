@@ -3,7 +3,8 @@
 FAKE_EDITOR_STEPS is a JSON list with one step per run of the editor; FAKE_EDITOR_LOG is a file that
 gets one JSON line per run (the file it was given, its mode, its folder's mode, the content it saw),
 which also counts the runs. A step may hold:
-- "signal": a signal name sent to the process that started the editor (before editing);
+- "signal": a signal name sent to the process that started the editor (before editing), or to the
+  editor itself with "to": "self";
 - "replace": [old, new] text replaced in the file; "write": the whole new content;
 - "exit": the exit status (default 0).
 """
@@ -35,7 +36,7 @@ def main() -> int:
     with log.open("a") as handle:
         handle.write(json.dumps(entry) + "\n")
     if "signal" in step:
-        os.kill(os.getppid(), getattr(signal, step["signal"]))
+        os.kill(os.getpid() if step.get("to") == "self" else os.getppid(), getattr(signal, step["signal"]))
         time.sleep(0.3)
     if "replace" in step:
         old, new = step["replace"]

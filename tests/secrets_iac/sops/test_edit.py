@@ -129,8 +129,9 @@ def test_no_change_writes_nothing_and_exits_200(
         ({"write": "app: x\nsops: {}\n"}, "already encrypted"),
         ({"replace": ["hunter2", FAKE_ENC]}, "already encrypted"),
         ({"exit": 3, "replace": ["hunter2", "lost"]}, "exited with status 3"),
+        ({"signal": "SIGKILL", "to": "self"}, "was stopped by SIGKILL"),
     ],
-    ids=["syntax", "sops-key", "enc-value", "editor-failed"],
+    ids=["syntax", "sops-key", "enc-value", "editor-failed", "editor-killed"],
 )
 def test_bad_edits_leave_the_file_untouched_with_one_message(
     repo: Path, editor: Editor, step: dict[str, Any], problem: str, capsys: pytest.CaptureFixture[str]
