@@ -22,15 +22,24 @@ from secrets_iac.config.apps import (
     TlsConfig,
 )
 from secrets_iac.config.errors import config_key_path, validation_lines
+from secrets_iac.config.generated import GeneratedConfig
 from secrets_iac.config.model import (
+    AdmissionConfig,
     ClusterConfig,
     EsoInstallConfig,
     KmsConfig,
     KmsMode,
     StageConfig,
-    StaticKeysRef,
-    StoreAuth,
     StoreConfig,
+)
+from secrets_iac.config.stores import (
+    NamespaceSelectorConfig,
+    RetrySettingsConfig,
+    StaticKeysRef,
+    StoreAccess,
+    StoreAuth,
+    StoreConditionConfig,
+    StoreDefinition,
     StoreKind,
 )
 from secrets_iac.config.reading import (
@@ -44,20 +53,27 @@ from secrets_iac.errors import UserError
 
 __all__ = [
     "NAMESPACE",
+    "AdmissionConfig",
     "AppConfig",
     "ClusterConfig",
     "EsoInstallConfig",
     "FindConfig",
+    "GeneratedConfig",
     "KeyMapping",
     "KmsConfig",
     "KmsMode",
+    "NamespaceSelectorConfig",
     "PushConfig",
+    "RetrySettingsConfig",
     "RotationConfig",
     "SecretConfig",
     "StageConfig",
     "StaticKeysRef",
+    "StoreAccess",
     "StoreAuth",
+    "StoreConditionConfig",
     "StoreConfig",
+    "StoreDefinition",
     "StoreKind",
     "TlsConfig",
     "config_key_path",

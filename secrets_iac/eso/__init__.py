@@ -44,6 +44,14 @@ from secrets_iac.eso.external_secret import (
     external_secret,
     template_ref,
 )
+from secrets_iac.eso.generators import (
+    GENERATORS_API_VERSION,
+    KIND_PASSWORD,
+    PASSWORD_OUTPUT_KEY,
+    GeneratorRef,
+    PasswordArgs,
+    password,
+)
 from secrets_iac.eso.push_secret import (
     PushDeletionPolicy,
     PushSecretArgs,
@@ -71,6 +79,12 @@ from secrets_iac.eso.stores import (
 
 __all__ = [
     "AWS_SERVICE_SECRETS_MANAGER",
+    "GENERATORS_API_VERSION",
+    "KIND_PASSWORD",
+    "PASSWORD_OUTPUT_KEY",
+    "GeneratorRef",
+    "PasswordArgs",
+    "password",
     "ESO_API_VERSION",
     "ESO_GROUP",
     "KIND_CLUSTER_SECRET_STORE",
