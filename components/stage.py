@@ -124,18 +124,22 @@ class SecretsStage(pulumi.ComponentResource):
         ]
         # The admission policy first, so the stage's own objects are checked by it; generators and the
         # generated secrets (created empty, tagged for ESO) before the PushSecrets that fill them.
-        admission = [
+        admission: list[pulumi.Resource] = [
             eso_component(_manifest_key(m), m, pulumi.ResourceOptions(parent=self)) for m in plan.admission
         ]
-        generators = [
-            eso_component(_manifest_key(m), m, pulumi.ResourceOptions(parent=self, depends_on=crd_dependencies))
+        generators: list[pulumi.Resource] = [
+            eso_component(
+                _manifest_key(m), m, pulumi.ResourceOptions(parent=self, depends_on=crd_dependencies)
+            )
             for m in plan.generators
         ]
         for manifest in plan.external_secrets:
             eso_component(
                 _manifest_key(manifest),
                 manifest,
-                pulumi.ResourceOptions(parent=self, depends_on=crd_dependencies + store_components + admission),
+                pulumi.ResourceOptions(
+                    parent=self, depends_on=crd_dependencies + store_components + admission
+                ),
             )
         for manifest in plan.push_secrets:
             eso_component(
@@ -143,7 +147,11 @@ class SecretsStage(pulumi.ComponentResource):
                 manifest,
                 pulumi.ResourceOptions(
                     parent=self,
-                    depends_on=crd_dependencies + store_components + admission + generators + generated_entries,
+                    depends_on=crd_dependencies
+                    + store_components
+                    + admission
+                    + generators
+                    + generated_entries,
                 ),
             )
 

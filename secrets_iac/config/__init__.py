@@ -32,6 +32,13 @@ from secrets_iac.config.model import (
     StageConfig,
     StoreConfig,
 )
+from secrets_iac.config.reading import (
+    NAMESPACE,
+    namespace_values,
+    read_stack_config,
+    read_stack_values,
+    stack_file,
+)
 from secrets_iac.config.stores import (
     NamespaceSelectorConfig,
     RetrySettingsConfig,
@@ -41,13 +48,6 @@ from secrets_iac.config.stores import (
     StoreConditionConfig,
     StoreDefinition,
     StoreKind,
-)
-from secrets_iac.config.reading import (
-    NAMESPACE,
-    namespace_values,
-    read_stack_config,
-    read_stack_values,
-    stack_file,
 )
 from secrets_iac.errors import UserError
 

@@ -176,11 +176,14 @@ class AppConfig(StrictModel):
             # ESO refuses to push into a secret it did not create (no managed-by: external-secrets tag).
             raise ValueError(f"push remoteName must not be one of the app's secrets: {', '.join(clashes)}")
         generated = [g.name for g in self.generated]
-        taken = sorted((set(generated) & (set(names) | {p.remote_name for p in self.push})) | {
-            n for n in generated if generated.count(n) > 1
-        })
+        taken = sorted(
+            (set(generated) & (set(names) | {p.remote_name for p in self.push}))
+            | {n for n in generated if generated.count(n) > 1}
+        )
         if taken:
-            raise ValueError(f"generated names must differ from each other, secrets and push: {', '.join(taken)}")
+            raise ValueError(
+                f"generated names must differ from each other, secrets and push: {', '.join(taken)}"
+            )
         if self.tls is not None and self.tls.secret not in names:
             raise ValueError(
                 f"tls.secret {self.tls.secret!r} is not one of the app's secrets ({', '.join(names)})"

@@ -14,7 +14,7 @@ from secrets_iac.config.base import StrictModel, dns_label
 from secrets_iac.rules.k8s import is_secret_key
 
 #: ESO's Password generator defaults (generators/v1/password): 25% digits, 25% symbols, these symbols.
-DEFAULT_SYMBOL_CHARACTERS = "~!@#$%^&*()_+`-={}|[]\\:\"<>?,./"
+DEFAULT_SYMBOL_CHARACTERS = '~!@#$%^&*()_+`-={}|[]\\:"<>?,./'
 _LETTERS, _LOWER_LETTERS, _DIGITS = 52, 26, 10
 
 
@@ -64,7 +64,8 @@ class GeneratedConfig(StrictModel):
             ):
                 if wanted > have:
                     raise ValueError(
-                        f"{wanted} {what} without repeats but only {have} exist: set allowRepeat or lower length"
+                        f"{wanted} {what} without repeats but only {have} exist: "
+                        "set allowRepeat or lower length"
                     )
         return self
 

@@ -103,7 +103,9 @@ class NamespaceSelectorConfig(StrictModel):
     @model_validator(mode="after")
     def _not_empty(self) -> NamespaceSelectorConfig:
         if not self.match_labels and not self.match_expressions:
-            raise ValueError("an empty selector matches every namespace; give matchLabels or matchExpressions")
+            raise ValueError(
+                "an empty selector matches every namespace; give matchLabels or matchExpressions"
+            )
         return self
 
 
@@ -188,7 +190,9 @@ class StoreDefinition(StrictModel):
             raise ValueError("conditions are only used by a ClusterSecretStore")
         if self.access is StoreAccess.SESSION_TAGS:
             if not cluster:
-                raise ValueError("access sessionTags needs kind ClusterSecretStore (one store, many namespaces)")
+                raise ValueError(
+                    "access sessionTags needs kind ClusterSecretStore (one store, many namespaces)"
+                )
             if self.auth is not StoreAuth.IRSA:
                 raise ValueError(
                     f"access sessionTags needs auth irsa: the store's IRSA identity assumes the reader role "
@@ -230,13 +234,17 @@ def store_problems(config: StageConfig) -> list[str]:
                 and app.reads
                 and app.service_account is None
             ):
-                problems.append(f"apps[{index}].serviceAccount is required with a SecretStore using irsa auth")
+                problems.append(
+                    f"apps[{index}].serviceAccount is required with a SecretStore using irsa auth"
+                )
             continue
         if app.store not in by_name:
             known = ", ".join(sorted(by_name)) or "none declared"
             problems.append(f"apps[{index}].store {app.store!r} is not a stores[] name ({known})")
         elif not app.reads:
-            problems.append(f"apps[{index}].store is set but the app reads nothing (no secrets, find or generated)")
+            problems.append(
+                f"apps[{index}].store is set but the app reads nothing (no secrets, find or generated)"
+            )
         else:
             served.setdefault(app.store, []).append(index)
     cluster_accounts: dict[str, int] = {}
@@ -264,7 +272,9 @@ def store_problems(config: StageConfig) -> list[str]:
     pod_identity = config.store.auth is StoreAuth.POD_IDENTITY and any(
         app.store is None and (app.reads or app.pushes) for app in config.apps
     )
-    if (pod_identity or any(s.auth is StoreAuth.POD_IDENTITY for s in config.stores)) and not config.eso.install:
+    if (
+        pod_identity or any(s.auth is StoreAuth.POD_IDENTITY for s in config.stores)
+    ) and not config.eso.install:
         # The association targets the controller's ServiceAccount, which this stack then owns.
         problems.append("store.auth podIdentity needs eso.install true (the controller's ServiceAccount)")
     return problems

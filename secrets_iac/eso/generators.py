@@ -86,7 +86,9 @@ def password(args: PasswordArgs) -> dict[str, Any]:
     # Required by the CRD even at their defaults.
     spec["noUpper"] = args.no_upper
     spec["allowRepeat"] = args.allow_repeat
-    return manifest(GENERATORS_API_VERSION, KIND_PASSWORD, render_metadata(args.metadata, namespaced=True), spec)
+    return manifest(
+        GENERATORS_API_VERSION, KIND_PASSWORD, render_metadata(args.metadata, namespaced=True), spec
+    )
 
 
 def check_generator_ref(p: Problems, path: str, ref: GeneratorRef) -> None:

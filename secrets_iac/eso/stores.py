@@ -209,8 +209,11 @@ def _check_provider(p: Problems, provider: AwsSecretsManagerProvider, *, store_n
     if provider.session_tags_policy is not None:
         check_enum(p, f"{path}.sessionTagsPolicy", provider.session_tags_policy, SessionTagsPolicy)
         if provider.session_tags_policy != "None" and provider.role is None:
-            p.add(f"{path}.sessionTagsPolicy", provider.session_tags_policy, "session tags are sent on the "
-                  "AssumeRole of spec.provider.aws.role: set role")
+            p.add(
+                f"{path}.sessionTagsPolicy",
+                provider.session_tags_policy,
+                "session tags are sent on the AssumeRole of spec.provider.aws.role: set role",
+            )
     if provider.recovery_window_in_days is not None:
         problem = recovery_window_problem(provider.recovery_window_in_days)
         if problem:

@@ -48,7 +48,7 @@ def _role_arn(arn: str, field: str) -> str:
 
 
 def assume_reader_policy(reader_role_arn: str) -> dict[str, Any]:
-    """Identity policy of the store's IRSA identity: assume the reader role with session tags, nothing else."""
+    """Identity policy of the store's IRSA identity: assume the reader with session tags, nothing else."""
     return {
         "Version": POLICY_VERSION,
         "Statement": [

@@ -132,9 +132,10 @@ _ES_REFS = (
 )
 _PS_REFS = f"(has(object.spec.secretStoreRefs) ? object.spec.secretStoreRefs.map(r, {_ref('r')}) : [])"
 _ES_KEYS = (
-    "(has(object.spec.data) ? object.spec.data.filter(d, !(has(d.sourceRef) && has(d.sourceRef.generatorRef)))"
-    ".map(d, d.remoteRef.key) : [])"
-    " + (has(object.spec.dataFrom) ? object.spec.dataFrom.filter(d, has(d.extract)).map(d, d.extract.key) : [])"
+    "(has(object.spec.data) ? object.spec.data"
+    ".filter(d, !(has(d.sourceRef) && has(d.sourceRef.generatorRef))).map(d, d.remoteRef.key) : [])"
+    " + (has(object.spec.dataFrom) ? object.spec.dataFrom"
+    ".filter(d, has(d.extract)).map(d, d.extract.key) : [])"
 )
 _PS_KEYS = "(has(object.spec.data) ? object.spec.data.map(d, d.match.remoteRef.remoteKey) : [])"
 _ES_FINDS = (
@@ -152,7 +153,9 @@ def _variables(
     prefix_map = {ns: sorted(g.prefixes) for ns, g in sorted(grants.items())}
     find_namespaces = sorted(ns for ns, g in grants.items() if g.find)
     stores = "(request.namespace in variables.storeGrants ? variables.storeGrants[request.namespace] : [])"
-    prefixes = "(request.namespace in variables.prefixGrants ? variables.prefixGrants[request.namespace] : [])"
+    prefixes = (
+        "(request.namespace in variables.prefixGrants ? variables.prefixGrants[request.namespace] : [])"
+    )
     find = "request.namespace in variables.findGrants"
     variables = [
         {"name": "storeGrants", "expression": _lit(store_map)},
@@ -186,14 +189,16 @@ def _validations() -> list[dict[str, str]]:
     return [
         {
             "expression": "!variables.inScope || variables.refs.all(r, r in variables.stores)",
-            "messageExpression": f'{_SUBJECT} + " references a store not granted to namespace " + request.namespace'
-            ' + ": " + variables.refs.filter(r, !(r in variables.stores)).join(", ")',
+            "messageExpression": f'{_SUBJECT} + " references a store not granted to namespace "'
+            ' + request.namespace + ": " + variables.refs.filter(r, !(r in variables.stores)).join(", ")',
             "reason": "Forbidden",
         },
         {
-            "expression": "!variables.inScope || variables.keys.all(k, variables.prefixes.exists(p, k.startsWith(p)))",
-            "messageExpression": f'{_SUBJECT} + " names remote keys outside " + variables.prefixes.join(", ") + ": "'
-            " + variables.keys.filter(k, !variables.prefixes.exists(p, k.startsWith(p))).join(\", \")",
+            "expression": "!variables.inScope || "
+            "variables.keys.all(k, variables.prefixes.exists(p, k.startsWith(p)))",
+            "messageExpression": f'{_SUBJECT} + " names remote keys outside "'
+            ' + variables.prefixes.join(", ") + ": "'
+            ' + variables.keys.filter(k, !variables.prefixes.exists(p, k.startsWith(p))).join(", ")',
             "reason": "Forbidden",
         },
         {
@@ -228,11 +233,11 @@ def admission_objects(
         store_key(s.kind.value, s.name) for s in stores if s.kind is StoreKind.CLUSTER_SECRET_STORE
     )
     name = policy_name(config.project, env)
-    metadata = {"name": name, "labels": {**standard_labels(env), MANAGED_BY_LABEL: MANAGED_BY}}
+    labels = {**standard_labels(env), MANAGED_BY_LABEL: MANAGED_BY}
     policy = {
         "apiVersion": ADMISSION_API_VERSION,
         "kind": KIND_POLICY,
-        "metadata": metadata,
+        "metadata": {"name": name, "labels": labels},
         "spec": {
             "failurePolicy": "Fail",
             "matchConstraints": {
@@ -253,7 +258,7 @@ def admission_objects(
     binding = {
         "apiVersion": ADMISSION_API_VERSION,
         "kind": KIND_BINDING,
-        "metadata": {**metadata, "labels": dict(metadata["labels"])},
+        "metadata": {"name": name, "labels": dict(labels)},
         "spec": {"policyName": name, "validationActions": ["Deny"]},
     }
     return policy, binding

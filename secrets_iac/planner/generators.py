@@ -30,7 +30,9 @@ class GeneratedObjects:
     push_secrets: tuple[dict[str, Any], ...]
 
 
-def generated_secret_tags(config: StageConfig, env: str, app: AppConfig, extra: dict[str, str]) -> dict[str, str]:
+def generated_secret_tags(
+    config: StageConfig, env: str, app: AppConfig, extra: dict[str, str]
+) -> dict[str, str]:
     """Tags of a generated secret: the stage's, `managed-by: external-secrets`, and `extra` (the ABAC
     namespace tag). The PushSecret sends the same tags (less managed-by, which ESO adds), so ESO, which
     owns the tags of what it pushes, never removes one Pulumi set."""

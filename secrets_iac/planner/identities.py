@@ -88,7 +88,9 @@ def _push_names(prefix: str, apps: list[AppConfig]) -> tuple[str, ...]:
 
 def _read_spec(config: StageConfig, prefix: str, store: ResolvedStore) -> PolicySpec:
     find = any(app.find is not None for app in store.apps)
-    access: Literal["read", "read-by-namespace-tag"] = "read-by-namespace-tag" if store.by_session_tags else "read"
+    access: Literal["read", "read-by-namespace-tag"] = (
+        "read-by-namespace-tag" if store.by_session_tags else "read"
+    )
     if len(store.apps) == 1 and not store.by_session_tags:
         # A per-app role: its scope is the app's prefix (unchanged documents for per-app stores).
         return PolicySpec("read-secrets", access, app_prefix(prefix, store.apps[0].name), find)
@@ -118,7 +120,9 @@ def _store_roles(config: StageConfig, env: str, prefix: str, store: ResolvedStor
         identity="role-chain",
         create_service_account=False,
         trust=session_tag_trust_policy(
-            identity_role_arn=iam_role_arn(partition_for(config.region), config.account_id, identity.role_name),
+            identity_role_arn=iam_role_arn(
+                partition_for(config.region), config.account_id, identity.role_name
+            ),
             store_name=store.name,
             namespaces=store.namespaces,
         ),
@@ -144,10 +148,12 @@ def roles(
     for app in config.apps:
         if not app.pushes:
             continue
-        store = store_for_app(stores, app)
-        auth = push_auth(config, store)
+        app_store = store_for_app(stores, app)
+        auth = push_auth(config, app_store)
         if auth is StoreAuth.IRSA:
-            request_tags = {NAMESPACE_TAG: app.namespace} if store is not None and store.by_session_tags else {}
+            request_tags = (
+                {NAMESPACE_TAG: app.namespace} if app_store is not None and app_store.by_session_tags else {}
+            )
             policy = PolicySpec(
                 "push-secrets",
                 "push",
@@ -172,7 +178,9 @@ def roles(
             push_auth(config, store_for_app(stores, a)) for a in controller_pushers
         }
         if len(kinds) > 1:
-            raise ValueError("stores use both controller and podIdentity auth: the ESO controller has one identity")
+            raise ValueError(
+                "stores use both controller and podIdentity auth: the ESO controller has one identity"
+            )
         apps = sorted({a.name: a for s in controller_stores for a in s.apps}.values(), key=lambda a: a.name)
         policies = []
         if apps:
@@ -187,7 +195,9 @@ def roles(
                 )
             )
         if controller_pushers:
-            policies.append(PolicySpec("push-secrets", "push", prefix, names=_push_names(prefix, controller_pushers)))
+            policies.append(
+                PolicySpec("push-secrets", "push", prefix, names=_push_names(prefix, controller_pushers))
+            )
         controller = _role(
             config,
             env,

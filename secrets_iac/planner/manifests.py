@@ -24,9 +24,7 @@ def pusher_service_account(app: AppConfig) -> str:
     return f"{app.name}-secrets-pusher"
 
 
-def external_secrets(
-    app: AppConfig, env: str, prefix: str, store: eso.StoreRef
-) -> list[dict[str, Any]]:
+def external_secrets(app: AppConfig, env: str, prefix: str, store: eso.StoreRef) -> list[dict[str, Any]]:
     """The app's ExternalSecrets through its read store `store`: its secrets, find and generated
     credentials into `<app>-secrets`, and the TLS Secret."""
     tls_secret = app.tls.secret if app.tls else None

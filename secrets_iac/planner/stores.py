@@ -56,7 +56,7 @@ class ResolvedStore:
 
     @property
     def ref(self) -> eso.StoreRef:
-        return eso.StoreRef(self.name, self.kind.value)  # type: ignore[arg-type]
+        return eso.StoreRef(self.name, self.kind.value)
 
     @property
     def namespaces(self) -> tuple[str, ...]:
@@ -220,7 +220,8 @@ def _condition(extra: StoreConditionConfig) -> eso.NamespaceCondition:
             eso.LabelSelector(
                 match_labels=selector.match_labels,
                 match_expressions=tuple(
-                    eso.LabelSelectorRequirement(r.key, r.operator, r.values) for r in selector.match_expressions
+                    eso.LabelSelectorRequirement(r.key, r.operator, r.values)
+                    for r in selector.match_expressions
                 ),
             )
             if selector is not None
@@ -261,7 +262,9 @@ def read_store_manifest(config: StageConfig, env: str, store: ResolvedStore) -> 
     app = store.apps[0].name if len(store.apps) == 1 else None
     return eso.secret_store(
         eso.SecretStoreArgs(
-            metadata=eso.ObjectMeta(name=store.name, namespace=store.namespace, labels=standard_labels(env, app)),
+            metadata=eso.ObjectMeta(
+                name=store.name, namespace=store.namespace, labels=standard_labels(env, app)
+            ),
             provider=provider,
             refresh_interval=refresh,
             retry_settings=retry,
