@@ -26,7 +26,8 @@ class Request:
     principal: str | None = None
     """The caller's ARN (trust policies)."""
     context: Mapping[str, str | list[str]] = field(default_factory=dict)
-    """Condition keys: `aws:PrincipalTag/x`, `aws:RequestTag/x`, `aws:TagKeys`, `secretsmanager:ResourceTag/x`."""
+    """Condition keys: `aws:PrincipalTag/x`, `aws:RequestTag/x`, `aws:TagKeys`,
+    `secretsmanager:ResourceTag/x`."""
 
 
 def wildcard(pattern: str, value: str) -> bool:
@@ -67,7 +68,9 @@ def statement_allows(statement: Mapping[str, Any], request: Request) -> bool:
     assert statement["Effect"] == "Allow"
     if not any(wildcard(a, request.action) for a in _listed(statement["Action"])):
         return False
-    if "Resource" in statement and not any(wildcard(r, request.resource) for r in _listed(statement["Resource"])):
+    if "Resource" in statement and not any(
+        wildcard(r, request.resource) for r in _listed(statement["Resource"])
+    ):
         return False
     if "Principal" in statement:
         principals = _listed(statement["Principal"].get("AWS", []))

@@ -70,7 +70,10 @@ def admit(
         "oldObject": None,
         "request": {"namespace": namespace, "name": obj["metadata"]["name"], "operation": operation},
         "namespaceObject": {
-            "metadata": {"name": namespace, "labels": {"kubernetes.io/metadata.name": namespace, **(namespace_labels or {})}}
+            "metadata": {
+                "name": namespace,
+                "labels": {"kubernetes.io/metadata.name": namespace, **(namespace_labels or {})},
+            }
         },
     }
     computed: dict[str, Any] = {}
@@ -82,6 +85,6 @@ def admit(
             context = {**data, "variables": computed}
             if _eval(validation["expression"], context) is not True:
                 messages.append(str(_eval(validation["messageExpression"], context)))
-    except Exception as err:  # noqa: BLE001 - failurePolicy Fail: any evaluation error denies
+    except Exception as err:  # failurePolicy Fail: any evaluation error denies
         messages.append(f"evaluation error: {err}")
     return Verdict(not messages, tuple(messages))

@@ -1,5 +1,6 @@
 """The stage's admission policy, evaluated with a real CEL runtime (tests/vap_eval.py) on allowed and denied
-ExternalSecrets and PushSecrets; its objects validated against Kubernetes' own schemas (kubernetes-validate)."""
+ExternalSecrets and PushSecrets; its objects validated against Kubernetes' own schemas
+(kubernetes-validate)."""
 
 from __future__ import annotations
 
@@ -24,7 +25,9 @@ def policy(plan: StagePlan) -> dict[str, Any]:
     return plan.admission[0]
 
 
-def es(namespace: str, *, store: tuple[str, str] | None = ("ClusterSecretStore", "shared"), **spec: Any) -> dict[str, Any]:
+def es(
+    namespace: str, *, store: tuple[str, str] | None = ("ClusterSecretStore", "shared"), **spec: Any
+) -> dict[str, Any]:
     body: dict[str, Any] = {"target": {"name": "out"}, **spec}
     if store is not None:
         body["secretStoreRef"] = {"kind": store[0], "name": store[1]}
@@ -59,7 +62,10 @@ PUSH_STORE = {"kind": "SecretStore", "name": "aws-secrets-manager-push"}
 
 def test_the_policy_and_binding_validate_against_kubernetes_schemas(plan: StagePlan) -> None:
     policy, binding = plan.admission
-    assert (policy["kind"], binding["kind"]) == ("ValidatingAdmissionPolicy", "ValidatingAdmissionPolicyBinding")
+    assert (policy["kind"], binding["kind"]) == (
+        "ValidatingAdmissionPolicy",
+        "ValidatingAdmissionPolicyBinding",
+    )
     assert binding["spec"] == {"policyName": policy["metadata"]["name"], "validationActions": ["Deny"]}
     for manifest in plan.admission:
         for version in ("1.30", "1.37"):
@@ -87,14 +93,33 @@ def test_every_object_of_the_stage_is_admitted(plan: StagePlan, policy: dict[str
         (es("billing", data=data(f"{PREFIX}/billing/api-key")), None),
         (es("billing", dataFrom=[{"extract": {"key": f"{PREFIX}/billing/api-key"}}]), None),
         (es("alpha", store=("ClusterSecretStore", "tenants"), data=data(f"{PREFIX}/alpha/token")), None),
-        (es("orders", store=("SecretStore", "aws-secrets-manager"), data=data(f"{PREFIX}/orders/token")), None),
-        (es("reports", store=("SecretStore", "aws-secrets-manager"), dataFrom=[{"find": {"path": f"{PREFIX}/reports/"}}]), None),
+        (
+            es("orders", store=("SecretStore", "aws-secrets-manager"), data=data(f"{PREFIX}/orders/token")),
+            None,
+        ),
+        (
+            es(
+                "reports",
+                store=("SecretStore", "aws-secrets-manager"),
+                dataFrom=[{"find": {"path": f"{PREFIX}/reports/"}}],
+            ),
+            None,
+        ),
         # the extra conditions of `shared`: its apps' prefixes, nothing else
         (es("shared-preview-7", data=data(f"{PREFIX}/shipping/carrier")), None),
         (es("labelled", data=data(f"{PREFIX}/billing/api-key")), {"team": "shared"}),
         # a generator entry names no remote key
         (
-            es("billing", data=[{"secretKey": "p", "remoteRef": {"key": "password"}, "sourceRef": {"generatorRef": {"kind": "Password", "name": "g"}}}]),
+            es(
+                "billing",
+                data=[
+                    {
+                        "secretKey": "p",
+                        "remoteRef": {"key": "password"},
+                        "sourceRef": {"generatorRef": {"kind": "Password", "name": "g"}},
+                    }
+                ],
+            ),
             None,
         ),
         (ps("orders", [PUSH_STORE], f"{PREFIX}/orders/token"), None),
@@ -102,7 +127,9 @@ def test_every_object_of_the_stage_is_admitted(plan: StagePlan, policy: dict[str
         (es("elsewhere", store=("SecretStore", "their-vault"), data=data("anything")), None),
     ],
 )
-def test_granted_objects_are_admitted(policy: dict[str, Any], obj: dict[str, Any], labels: dict[str, str] | None) -> None:
+def test_granted_objects_are_admitted(
+    policy: dict[str, Any], obj: dict[str, Any], labels: dict[str, str] | None
+) -> None:
     assert admit(policy, obj, namespace_labels=labels) == Verdict(True, ())
 
 
@@ -112,44 +139,86 @@ def test_granted_objects_are_admitted(policy: dict[str, Any], obj: dict[str, Any
         (
             es("billing", store=("ClusterSecretStore", "tenants"), data=data(f"{PREFIX}/billing/api-key")),
             None,
-            "ExternalSecret billing/probe references a store not granted to namespace billing: ClusterSecretStore/tenants",
+            "ExternalSecret billing/probe references a store not granted to namespace billing: "
+            "ClusterSecretStore/tenants",
         ),
         (
-            es("billing", data=[{"secretKey": "a", "remoteRef": {"key": f"{PREFIX}/billing/api-key"}, "sourceRef": {"storeRef": {"kind": "ClusterSecretStore", "name": "tenants"}}}]),
+            es(
+                "billing",
+                data=[
+                    {
+                        "secretKey": "a",
+                        "remoteRef": {"key": f"{PREFIX}/billing/api-key"},
+                        "sourceRef": {"storeRef": {"kind": "ClusterSecretStore", "name": "tenants"}},
+                    }
+                ],
+            ),
             None,
             "not granted to namespace billing: ClusterSecretStore/tenants",
         ),
         (
-            es("billing", dataFrom=[{"extract": {"key": f"{PREFIX}/alpha/token"}, "sourceRef": {"storeRef": {"kind": "ClusterSecretStore", "name": "tenants"}}}]),
+            es(
+                "billing",
+                dataFrom=[
+                    {
+                        "extract": {"key": f"{PREFIX}/alpha/token"},
+                        "sourceRef": {"storeRef": {"kind": "ClusterSecretStore", "name": "tenants"}},
+                    }
+                ],
+            ),
             None,
             "not granted to namespace billing: ClusterSecretStore/tenants",
         ),
         (
-            es("billing", store=("SecretStore", "aws-secrets-manager"), data=data(f"{PREFIX}/billing/api-key")),
+            es(
+                "billing",
+                store=("SecretStore", "aws-secrets-manager"),
+                data=data(f"{PREFIX}/billing/api-key"),
+            ),
             None,
             "not granted to namespace billing: SecretStore/aws-secrets-manager",
         ),
         (
             es("billing", data=data(f"{PREFIX}/billing/api-key", f"{PREFIX}/shipping/carrier")),
             None,
-            f"ExternalSecret billing/probe names remote keys outside {PREFIX}/billing/: {PREFIX}/shipping/carrier",
+            f"ExternalSecret billing/probe names remote keys outside {PREFIX}/billing/: "
+            f"{PREFIX}/shipping/carrier",
         ),
-        (es("billing", data=data(f"{PREFIX}/billing-other/x")), None, f"outside {PREFIX}/billing/: {PREFIX}/billing-other/x"),
+        (
+            es("billing", data=data(f"{PREFIX}/billing-other/x")),
+            None,
+            f"outside {PREFIX}/billing/: {PREFIX}/billing-other/x",
+        ),
         (es("billing", data=data(f"{PREFIX}/billing")), None, "names remote keys outside"),
         (
-            es("billing", data=data(f"arn:aws:secretsmanager:eu-west-1:444455556666:secret:{PREFIX}/billing/api-key")),
+            es(
+                "billing",
+                data=data(f"arn:aws:secretsmanager:eu-west-1:444455556666:secret:{PREFIX}/billing/api-key"),
+            ),
             None,
             "names remote keys outside",
         ),
-        (es("billing", dataFrom=[{"extract": {"key": f"{PREFIX}/orders/db"}}]), None, "names remote keys outside"),
+        (
+            es("billing", dataFrom=[{"extract": {"key": f"{PREFIX}/orders/db"}}]),
+            None,
+            "names remote keys outside",
+        ),
         (es("billing", dataFrom=[{"find": {"path": f"{PREFIX}/billing/"}}]), None, "uses dataFrom.find"),
         (
-            es("reports", store=("SecretStore", "aws-secrets-manager"), dataFrom=[{"find": {"path": f"{PREFIX}/"}}]),
+            es(
+                "reports",
+                store=("SecretStore", "aws-secrets-manager"),
+                dataFrom=[{"find": {"path": f"{PREFIX}/"}}],
+            ),
             None,
             "uses dataFrom.find",
         ),
         (
-            es("reports", store=("SecretStore", "aws-secrets-manager"), dataFrom=[{"find": {"tags": {"a": "b"}}}]),
+            es(
+                "reports",
+                store=("SecretStore", "aws-secrets-manager"),
+                dataFrom=[{"find": {"tags": {"a": "b"}}}],
+            ),
             None,
             "uses dataFrom.find",
         ),
@@ -167,16 +236,26 @@ def test_granted_objects_are_admitted(policy: dict[str, Any], obj: dict[str, Any
         (
             ps("orders", [{"kind": "ClusterSecretStore", "name": "shared"}], f"{PREFIX}/orders/token"),
             None,
-            "PushSecret orders/probe references a store not granted to namespace orders: ClusterSecretStore/shared",
+            "PushSecret orders/probe references a store not granted to namespace orders: "
+            "ClusterSecretStore/shared",
         ),
-        (ps("orders", [PUSH_STORE], f"{PREFIX}/orders/db", f"{PREFIX}/billing/api-key"), None, f"outside {PREFIX}/orders/: {PREFIX}/billing/api-key"),
+        (
+            ps("orders", [PUSH_STORE], f"{PREFIX}/orders/db", f"{PREFIX}/billing/api-key"),
+            None,
+            f"outside {PREFIX}/orders/: {PREFIX}/billing/api-key",
+        ),
         (
             ps("orders", [{"labelSelector": {"matchLabels": {"a": "b"}}}], f"{PREFIX}/orders/token"),
             None,
             "SecretStore/<labelSelector>",
         ),
         (
-            ps("orders", [PUSH_STORE], f"{PREFIX}/orders/token", dataTo=[{"storeRef": {"name": "aws-secrets-manager-push"}}]),
+            ps(
+                "orders",
+                [PUSH_STORE],
+                f"{PREFIX}/orders/token",
+                dataTo=[{"storeRef": {"name": "aws-secrets-manager-push"}}],
+            ),
             None,
             "uses dataTo",
         ),
@@ -200,7 +279,9 @@ def test_updates_are_checked_and_deletions_let_through(policy: dict[str, Any]) -
 
 def test_two_apps_in_one_namespace_get_both_prefixes() -> None:
     values = layered_values()
-    values["apps"].append({"name": "ledger", "namespace": "billing", "store": "shared", "secrets": [{"name": "k"}]})
+    values["apps"].append(
+        {"name": "ledger", "namespace": "billing", "store": "shared", "secrets": [{"name": "k"}]}
+    )
     policy = render_stage(layered_config(**values), STAGE).admission[0]
     assert admit(policy, es("billing", data=data(f"{PREFIX}/ledger/k", f"{PREFIX}/billing/api-key"))).admitted
     assert not admit(policy, es("billing", data=data(f"{PREFIX}/shipping/carrier"))).admitted

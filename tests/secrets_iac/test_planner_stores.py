@@ -70,7 +70,11 @@ def test_the_stage_prefix_only_when_a_store_serves_every_app() -> None:
 
 
 def test_find_is_granted_only_to_the_role_of_the_app_that_uses_it(plan: StagePlan) -> None:
-    sids = {r.key: [s["Sid"] for s in _document(plan, r.key)["Statement"]] for r in plan.roles if "reader" in r.key}
+    sids = {
+        r.key: [s["Sid"] for s in _document(plan, r.key)["Statement"]]
+        for r in plan.roles
+        if "reader" in r.key
+    }
     assert sids.pop("reports-reader") == ["SecretsManagerReadEnvSecrets", "SecretsManagerFindSecrets"]
     assert all("SecretsManagerFindSecrets" not in s for s in sids.values()), sids
     es = next(e for e in plan.external_secrets if e["metadata"]["namespace"] == "reports")
@@ -119,7 +123,9 @@ def _eso_admits(conditions: list[dict[str, Any]], namespace: str, labels: dict[s
 def test_cluster_store_conditions_admit_exactly_the_served_namespaces(
     plan: StagePlan, store: str, namespace: str, labels: dict[str, str], admitted: bool
 ) -> None:
-    manifest = next(s for s in plan.stores if s["kind"] == "ClusterSecretStore" and s["metadata"]["name"] == store)
+    manifest = next(
+        s for s in plan.stores if s["kind"] == "ClusterSecretStore" and s["metadata"]["name"] == store
+    )
     assert _eso_admits(manifest["spec"]["conditions"], namespace, labels) is admitted
 
 
@@ -143,7 +149,9 @@ def test_session_tag_store_assumes_its_reader_with_simple_tags(plan: StagePlan) 
     aws = tenants["spec"]["provider"]["aws"]
     assert aws["role"] == f"arn:aws:iam::{ACCOUNT}:role/secrets-iac-{STAGE}-tenants-store-reader"
     assert aws["sessionTagsPolicy"] == "Simple"
-    assert aws["auth"] == {"jwt": {"serviceAccountRef": {"name": "tenants-reader", "namespace": "external-secrets"}}}
+    assert aws["auth"] == {
+        "jwt": {"serviceAccountRef": {"name": "tenants-reader", "namespace": "external-secrets"}}
+    }
     reader = next(r for r in plan.roles if r.key == "tenants-store-reader")
     assert reader.waits_for_roles == ("tenants-store-identity",)
     principal = reader.trust_policy["Statement"][0]["Principal"]
@@ -225,14 +233,22 @@ def test_controller_stores_share_the_controller_role_reading_their_union() -> No
             lambda v: v["apps"].append(
                 {"name": "more", "namespace": "orders", "serviceAccount": "more", "secrets": [{"name": "a"}]}
             ),
-            "apps orders and more would both get a SecretStore named 'aws-secrets-manager' in namespace orders",
+            "apps orders and more would both get a SecretStore named 'aws-secrets-manager' in namespace "
+            "orders",
         ),
         (
-            lambda v: v["apps"].append(
-                {"name": "twin", "namespace": "twin", "serviceAccount": "twin-pusher", "secrets": [{"name": "a"}],
-                 "push": [{"secretName": "s", "remoteName": "r"}]}
-            )
-            or v["apps"][-1].update(serviceAccount="twin-secrets-pusher"),
+            lambda v: (
+                v["apps"].append(
+                    {
+                        "name": "twin",
+                        "namespace": "twin",
+                        "serviceAccount": "twin-pusher",
+                        "secrets": [{"name": "a"}],
+                        "push": [{"secretName": "s", "remoteName": "r"}],
+                    }
+                )
+                or v["apps"][-1].update(serviceAccount="twin-secrets-pusher")
+            ),
             "ServiceAccount twin/twin-secrets-pusher would be bound to two roles",
         ),
     ],

@@ -29,7 +29,9 @@ def read_doc() -> dict[str, Any]:
 
 
 def trust_doc() -> dict[str, Any]:
-    return session_tag_trust_policy(identity_role_arn=IDENTITY, store_name="tenants", namespaces=["beta", "alpha"])
+    return session_tag_trust_policy(
+        identity_role_arn=IDENTITY, store_name="tenants", namespaces=["beta", "alpha"]
+    )
 
 
 def test_read_statement_is_exact() -> None:
@@ -64,7 +66,9 @@ def test_trust_and_assume_statements_are_exact() -> None:
                     "aws:RequestTag/esoStoreKind": "ClusterSecretStore",
                     "aws:RequestTag/esoStoreName": "tenants",
                 },
-                "ForAllValues:StringEquals": {"aws:TagKeys": ["esoNamespace", "esoStoreKind", "esoStoreName"]},
+                "ForAllValues:StringEquals": {
+                    "aws:TagKeys": ["esoNamespace", "esoStoreKind", "esoStoreName"]
+                },
             },
         }
     ]
@@ -97,10 +101,12 @@ def test_inputs_are_checked() -> None:
         session_tag_trust_policy(identity_role_arn=IDENTITY, store_name="tenants", namespaces=["Alpha"])
 
 
-# -- the tag logic, evaluated ---------------------------------------------------------------------------------
+# -- the tag logic, evaluated ----------------------------------------------------------------------
 
 
-def _read(session: str | None, tag: str | None, secret: str, action: str = "secretsmanager:GetSecretValue") -> bool:
+def _read(
+    session: str | None, tag: str | None, secret: str, action: str = "secretsmanager:GetSecretValue"
+) -> bool:
     context: dict[str, str] = {}
     if session is not None:
         context["aws:PrincipalTag/esoNamespace"] = session
@@ -122,11 +128,18 @@ def test_a_session_reads_only_secrets_tagged_with_its_namespace(
 
 
 def test_the_reader_cannot_write_or_tag() -> None:
-    for action in ("secretsmanager:PutSecretValue", "secretsmanager:TagResource", "secretsmanager:UntagResource"):
+    for action in (
+        "secretsmanager:PutSecretValue",
+        "secretsmanager:TagResource",
+        "secretsmanager:UntagResource",
+    ):
         request = Request(
             action,
             f"{ARN}{PREFIX}/alpha/token-AbCdEf",
-            context={"aws:PrincipalTag/esoNamespace": "alpha", "secretsmanager:ResourceTag/namespace": "alpha"},
+            context={
+                "aws:PrincipalTag/esoNamespace": "alpha",
+                "secretsmanager:ResourceTag/namespace": "alpha",
+            },
         )
         assert not allows(read_doc(), request)
 
@@ -156,11 +169,13 @@ def test_the_identity_assumes_the_reader_with_eso_tags() -> None:
         (f"arn:aws:iam::{ACCOUNT}:role/secrets-iac-{STAGE}-shared-store-reader", TAGS),  # another role
     ],
 )
-def test_nobody_else_and_no_other_session_assumes_the_reader(principal: str, tags: dict[str, str] | None) -> None:
+def test_nobody_else_and_no_other_session_assumes_the_reader(
+    principal: str, tags: dict[str, str] | None
+) -> None:
     assert not _assume(principal, tags)
 
 
-# -- in the rendered stage ------------------------------------------------------------------------------------
+# -- in the rendered stage ----------------------------------------------------------------------
 
 
 def test_no_role_of_the_stage_may_tag_a_read_secret() -> None:
@@ -175,7 +190,11 @@ def test_no_role_of_the_stage_may_tag_a_read_secret() -> None:
                 if "secretsmanager:TagResource" not in statement["Action"]:
                     continue
                 assert role.key == "orders-pusher"
-                resources = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+                resources = (
+                    statement["Resource"]
+                    if isinstance(statement["Resource"], list)
+                    else [statement["Resource"]]
+                )
                 assert not [s for s in read_secrets for r in resources if wildcard(r, s)]
 
 
