@@ -1,4 +1,4 @@
-"""`stores[]`, `apps[].store`, `generated[]`, `refreshPolicy`: accepted layouts, one clear line per mistake."""
+"""`stores[]`, `apps[].store`, `generated[]`, `refreshPolicy`: accepted layouts; one line per mistake."""
 
 from __future__ import annotations
 
