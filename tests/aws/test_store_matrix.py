@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import kubernetes_validate
 import pytest
 from botocore.exceptions import ClientError
 
@@ -30,6 +31,7 @@ from tests.aws.test_least_privilege import (
 )
 from tests.aws.test_plan_least_privilege import in_account, role_documents
 from tests.conftest import MotoServer
+from tests.eso_schema import validate_manifest
 from tests.fixtures.stages import write_project
 from tests.fixtures.stores import ACCOUNT, ISSUER, PREFIX, STAGE, layered_values
 from tests.plan_render import RenderedPlan, render
@@ -204,7 +206,16 @@ def test_the_rendered_plan_holds_the_stage(plan: RenderedPlan) -> None:
     assert any("orders-admin-password-secret" in d for d in push["dependsOn"]), push["dependsOn"]
 
 
-def test_the_plan_writes_no_file_outside_its_folder(plan: RenderedPlan) -> None:
+def test_rendered_objects_validate_as_applied(plan: RenderedPlan) -> None:
+    """What the program declares (through CustomResource) is what the schemas accept: Kubernetes' own for
+    the admission objects, ESO's CRDs (strict) for the rest."""
+    for name, manifest in plan.manifests.items():
+        if manifest["apiVersion"].startswith("admissionregistration.k8s.io/"):
+            kubernetes_validate.validate(manifest, "1.30", strict=True)
+        elif "external-secrets.io" in manifest["apiVersion"]:
+            validate_manifest(manifest)
+        else:
+            assert manifest["kind"] == "ServiceAccount", name
     assert Path(plan.out, "plan.json").is_file()
 
 
