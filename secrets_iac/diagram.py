@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from secrets_iac.planner import StagePlan, store_role
+from secrets_iac.planner import PolicySpec, RoleSpec, StagePlan, store_role
 
 
 @dataclass(frozen=True)
@@ -49,22 +49,47 @@ def _store_key(manifest: dict[str, Any]) -> str:
     return f"store:{meta.get('namespace') or ''}/{meta['name']}"
 
 
+def _targets(policy: PolicySpec) -> list[tuple[str, str]]:
+    """(node key, label) of what one policy reaches: prefixes, exact names, or the reader it assumes."""
+    find = " + find" if policy.find else ""
+    if policy.access == "assume-reader":
+        return []
+    if policy.access == "push":
+        return [(f"name:{n}", n) for n in policy.names]
+    tag = " (tag namespace = session)" if policy.access == "read-by-namespace-tag" else ""
+    prefixes = policy.prefixes or (policy.prefix,)
+    return [(f"prefix:{p}", f"{p}/*{find}{tag}") for p in prefixes]
+
+
+def _role_node(graph: Graph, role: RoleSpec, *, push: bool) -> str:
+    node = graph.node(f"role:{role.role_name}", f"role {role.role_name}", "role")
+    for policy in role.policies:
+        if (policy.access == "push") == push:
+            for key, label in _targets(policy):
+                graph.edge(node, graph.node(key, label, "prefix"), push=push)
+    return node
+
+
 def _link_store(graph: Graph, plan: StagePlan, manifest: dict[str, Any], *, push: bool) -> str:
     meta = manifest["metadata"]
     where = f"{meta['namespace']}/{meta['name']}" if meta.get("namespace") else meta["name"]
     store = graph.node(_store_key(manifest), f"{manifest['kind']} {where}", "store")
+    aws = manifest["spec"]["provider"]["aws"]
     role = store_role(plan, manifest)
     if role is None:
-        secret = manifest["spec"]["provider"]["aws"].get("auth", {}).get("secretRef", {})
+        secret = aws.get("auth", {}).get("secretRef", {})
         name = secret.get("accessKeyIDSecretRef", {}).get("name", "?")
         graph.edge(store, graph.node(f"static:{name}", f"static keys {name}", "credentials"), push=push)
         return store
-    role_node = graph.node(f"role:{role.role_name}", f"role {role.role_name}", "role")
-    graph.edge(store, role_node, push=push)
-    for policy in role.policies:
-        if (policy.access == "push") == push:
-            target = f"{policy.prefix}/*" + (" + find" if policy.find else "")
-            graph.edge(role_node, graph.node(f"prefix:{policy.prefix}", target, "prefix"), push=push)
+    reader = _role_node(graph, role, push=push)
+    if aws.get("role"):  # sessionTags: the store's IRSA identity assumes the reader with session tags
+        identity = store_role(plan, {**manifest, "spec": {"provider": {"aws": {**aws, "role": None}}}})
+        if identity is not None:
+            middle = graph.node(f"role:{identity.role_name}", f"role {identity.role_name}", "role")
+            graph.edge(store, middle, push=push)
+            graph.edge(middle, reader, push=push)
+            return store
+    graph.edge(store, reader, push=push)
     return store
 
 
