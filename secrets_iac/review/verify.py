@@ -28,6 +28,11 @@ from secrets_iac.review.resolve import (
     json_property,
     template_reference,
 )
+from secrets_iac.rules.keys import (
+    ESO_SESSION_NAMESPACE_TAG,
+    ESO_SESSION_STORE_KIND_TAG,
+    ESO_SESSION_STORE_NAME_TAG,
+)
 
 
 class KeyStatus(StrEnum):
@@ -206,11 +211,20 @@ class Credentials:
     `kubectl create token {service_account} -n {namespace} --audience sts.amazonaws.com`."""
 
 
-def _assume(creds: Credentials, plan: StagePlan, role: RoleSpec) -> tuple[dict[str, str] | None, str]:
-    sts = creds.client("sts")
+def _assume(
+    creds: Credentials,
+    plan: StagePlan,
+    role: RoleSpec,
+    *,
+    base: dict[str, str] | None = None,
+    tags: dict[str, str] | None = None,
+) -> tuple[dict[str, str] | None, str]:
+    """Credentials of `role`: IRSA with a ServiceAccount token, else AssumeRole (from `base`, with
+    session `tags`, as ESO assumes a `sessionTags` store's reader)."""
+    sts = creds.client("sts", **(base or {}))
     arn = role_arn(plan, role)
     try:
-        if role.identity == "irsa":
+        if role.identity == "irsa" and base is None:
             if not creds.token_command:
                 return None, "no ServiceAccount token (--web-identity-token-command)"
             command = creds.token_command.format(
@@ -223,7 +237,10 @@ def _assume(creds: Credentials, plan: StagePlan, role: RoleSpec) -> tuple[dict[s
                 RoleArn=arn, RoleSessionName="secrets-iac-verify", WebIdentityToken=token.strip()
             )
         else:
-            answer = sts.assume_role(RoleArn=arn, RoleSessionName="secrets-iac-verify")
+            extra: dict[str, Any] = {}
+            if tags:
+                extra["Tags"] = [{"Key": k, "Value": v} for k, v in sorted(tags.items())]
+            answer = sts.assume_role(RoleArn=arn, RoleSessionName="secrets-iac-verify", **extra)
     except subprocess.SubprocessError as err:
         return None, f"the token command failed ({type(err).__name__})"
     except (BotoCoreError, ClientError) as err:
@@ -234,6 +251,28 @@ def _assume(creds: Credentials, plan: StagePlan, role: RoleSpec) -> tuple[dict[s
         "aws_secret_access_key": c["SecretAccessKey"],
         "aws_session_token": c["SessionToken"],
     }, "assumed"
+
+
+def _store_credentials(
+    creds: Credentials, plan: StagePlan, store: dict[str, Any], role: RoleSpec, namespace: str
+) -> tuple[dict[str, str] | None, str]:
+    """What ESO would read with: the role's own credentials, or for a `sessionTags` store the reader
+    assumed from the store's IRSA identity with the ExternalSecret's namespace as a session tag."""
+    aws = store["spec"]["provider"]["aws"]
+    if not aws.get("role"):
+        return _assume(creds, plan, role)
+    identity = store_role(plan, {**store, "spec": {"provider": {"aws": {**aws, "role": None}}}})
+    if identity is None:
+        return None, "the store's identity role is not planned"
+    base, how = _assume(creds, plan, identity)
+    if base is None:
+        return None, how
+    tags = {
+        ESO_SESSION_NAMESPACE_TAG: namespace,
+        ESO_SESSION_STORE_KIND_TAG: store["kind"],
+        ESO_SESSION_STORE_NAME_TAG: store["metadata"]["name"],
+    }
+    return _assume(creds, plan, role, base=base, tags=tags)
 
 
 def _simulated_reader(creds: Credentials, plan: StagePlan, role: RoleSpec) -> Reader:
@@ -279,12 +318,14 @@ def verify_stage(plan: StagePlan, creds: Credentials) -> VerifyReport:
     """
     stores = {(m["kind"], m["metadata"].get("namespace"), m["metadata"]["name"]): m for m in plan.stores}
     work: list[tuple[dict[str, Any], TargetReport, RoleSpec | None]] = []
+    stores_by_ref: dict[int, dict[str, Any] | None] = {}
     for manifest in plan.external_secrets:
         meta, spec = manifest["metadata"], manifest["spec"]
         ref = spec["secretStoreRef"]
         namespace = meta["namespace"] if ref["kind"] == "SecretStore" else None
         store = stores.get((ref["kind"], namespace, ref["name"]))
         role = store_role(plan, store) if store is not None else None
+        stores_by_ref[id(manifest)] = store
         target = spec.get("target", {}).get("name", meta["name"])
         report = TargetReport(
             meta["namespace"],
@@ -295,29 +336,38 @@ def verify_stage(plan: StagePlan, creds: Credentials) -> VerifyReport:
             "none",
         )
         work.append((manifest, report, role))
-    readers: dict[str, tuple[Reader, str, Callable[..., list[str]]]] = {}
-    for _, _, role in work:
-        if role is None or role.key in readers:
+    readers: dict[tuple[str, str], tuple[Reader, str, Callable[..., list[str]]]] = {}
+    for manifest, _, role in work:
+        store = stores_by_ref[id(manifest)]
+        key = _reader_key(store, role, manifest["metadata"]["namespace"])
+        if role is None or store is None or key in readers:
             continue
-        assumed, how = _assume(creds, plan, role)
+        assumed, how = _store_credentials(creds, plan, store, role, manifest["metadata"]["namespace"])
         if assumed is not None:
             client = creds.client("secretsmanager", **assumed)
-            readers[role.key] = (Reader(client), "assumed", _lister(client))
+            readers[key] = (Reader(client), "assumed", _lister(client))
         else:
             caller = creds.client("secretsmanager")
-            readers[role.key] = (_simulated_reader(creds, plan, role), f"simulated: {how}", _lister(caller))
+            readers[key] = (_simulated_reader(creds, plan, role), f"simulated: {how}", _lister(caller))
     for manifest, report, role in work:
         if role is None:
             report.keys.append(
                 KeyResult("*", KeyStatus.UNVERIFIED, "the store uses static keys or is not planned")
             )
             continue
-        reader, report.method, lister = readers[role.key]
+        store = stores_by_ref[id(manifest)]
+        reader, report.method, lister = readers[_reader_key(store, role, manifest["metadata"]["namespace"])]
         try:
             report.keys = _resolve_external_secret(manifest, reader, lister)
         except UserError as err:
             report.keys = [KeyResult("*", KeyStatus.ERROR, str(err))]
     return VerifyReport(plan.environment, [report for _, report, _ in work])
+
+
+def _reader_key(store: dict[str, Any] | None, role: RoleSpec | None, namespace: str) -> tuple[str, str]:
+    """One reader per role; per (role, namespace) where the session is tagged with the namespace."""
+    chained = store is not None and bool(store["spec"]["provider"]["aws"].get("role"))
+    return (role.key if role else "", namespace if chained else "")
 
 
 def _lister(client: Any) -> Callable[..., list[str]]:

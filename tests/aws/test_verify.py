@@ -167,3 +167,20 @@ def test_without_a_token_access_is_simulated_with_the_planned_documents(world: M
     [denied] = by_target["billing-secrets"].keys
     assert denied.status is KeyStatus.ACCESS_DENIED
     assert "simulated: implicitDeny" not in denied.reason  # reasons carry codes, not messages
+
+
+def test_a_session_tag_store_is_read_through_its_identity_and_tagged_reader(world: MotoServer) -> None:
+    """ESO's chain: the store's IRSA identity assumes the reader with esoNamespace=<the ExternalSecret's>.
+    (moto ignores the tag conditions; the documents are tested as data in tests/iam_eval.py.)"""
+    from tests.fixtures.stores import STAGE, layered_config
+
+    plan = render_stage(layered_config(), STAGE)
+    secrets = {s.name: json.dumps({"v": s.name}) for s in plan.secrets}
+    _provision(world, plan, secrets)
+    world.enforce_iam(after_requests=7)  # 3 readers, and per tenant namespace its identity and reader
+    report = verify_stage(plan, _credentials(world))
+    tenants = [t for t in report.targets if t.store == "ClusterSecretStore tenants"]
+    assert sorted(t.namespace for t in tenants) == ["alpha", "beta"]
+    assert all(t.ok and t.method == "assumed" for t in tenants), report.table()
+    shared = [t for t in report.targets if t.store == "ClusterSecretStore shared"]
+    assert len(shared) == 2 and all(t.ok for t in shared), report.table()

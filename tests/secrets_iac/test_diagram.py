@@ -30,7 +30,7 @@ def test_per_app_stores_read_and_push_paths() -> None:
         ("namespace orders", "PushSecret orders-push-orders-token", True),
         ("PushSecret orders-push-orders-token", "SecretStore orders/aws-secrets-manager-push", True),
         ("SecretStore orders/aws-secrets-manager-push", "role secrets-iac-qa-orders-pusher", True),
-        ("role secrets-iac-qa-orders-pusher", "secrets-iac/qa/orders/*", True),
+        ("role secrets-iac-qa-orders-pusher", "secrets-iac/qa/orders/token", True),
     }
 
 
@@ -55,3 +55,25 @@ def test_mermaid_and_dot_text(tmp_path: Path) -> None:
     plan_stack(project, "qa", tmp_path / "out", graph=True)
     assert (tmp_path / "out" / "graph.mmd").read_text() == mermaid
     assert (tmp_path / "out" / "graph.dot").read_text() == dot
+
+
+def test_every_store_layout_session_tag_chain_and_generated_values() -> None:
+    from tests.fixtures.stores import STAGE, layered_values
+
+    graph = stage_graph(render_stage(parse_stage_config(layered_values(), source="t"), STAGE))
+    edges = {(graph.nodes[e.source].label, graph.nodes[e.target].label, e.push) for e in graph.edges}
+    readers = {target for source, target, _ in edges if source == "ClusterSecretStore shared"}
+    assert readers == {"role secrets-iac-layers-shared-store-reader"}
+    assert {t for s, t, _ in edges if s == "role secrets-iac-layers-shared-store-reader"} == {
+        "secrets-iac/layers/billing/*",
+        "secrets-iac/layers/shipping/*",
+    }
+    assert ("ClusterSecretStore tenants", "role secrets-iac-layers-tenants-store-identity", False) in edges
+    identity = "role secrets-iac-layers-tenants-store-identity"
+    assert {t for s, t, _ in edges if s == identity} == {"role secrets-iac-layers-tenants-store-reader"}
+    assert {t for s, t, _ in edges if s == "role secrets-iac-layers-tenants-store-reader"} == {
+        "secrets-iac/layers/alpha/* (tag namespace = session)",
+        "secrets-iac/layers/beta/* (tag namespace = session)",
+    }
+    generated = [n.label for n in graph.nodes.values() if n.label.endswith("(generated value)")]
+    assert len(generated) == 1 and generated[0].startswith("PushSecret orders-")
