@@ -50,7 +50,10 @@ def decode_text(data: bytes, source: str, error: type[UserError] = UserError) ->
 def yaml_error_line(err: Exception, source: str) -> str:
     """A PyYAML/ruamel parse error as one line: `<file>: line L, column C: not valid YAML: <problem>`."""
     mark = getattr(err, "problem_mark", None) or getattr(err, "context_mark", None)
-    problem = getattr(err, "problem", None) or getattr(err, "context", None)
+    context, problem = getattr(err, "context", None), getattr(err, "problem", None)
+    if context and problem:
+        problem = f"{context}, {problem}"
+    problem = problem or context
     if problem is None:
         lines = str(err).strip().splitlines()
         problem = lines[0] if lines else type(err).__name__
