@@ -20,6 +20,7 @@ import sys
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -185,32 +186,38 @@ def test_a_previous_output_copied_as_a_plain_folder_is_replaced(tmp_path: Path) 
     assert copy.is_symlink() and json.loads((copy / "plan.json").read_text()) == {"generation": 2}
 
 
+def _someone_elses_folder(out: Path) -> None:
+    out.mkdir()
+    (out / "notes.txt").write_text("mine")
+
+
+def _a_file_added_to_a_previous_output(out: Path) -> None:
+    _write_version(out, 1)
+    (out / "sub" / "notes.txt").write_text("mine")
+
+
+def _a_file(out: Path) -> None:
+    out.write_text("a file")
+
+
+def _a_foreign_link(out: Path) -> None:
+    out.symlink_to(out.parent / "elsewhere")
+
+
 @pytest.mark.parametrize(
     ("prepare", "fragment"),
     [
-        pytest.param(
-            lambda out: (out.mkdir(), (out / "notes.txt").write_text("mine")),
-            r"not empty and not a previous plan output \(no \.secrets-iac-plan in it\)",
-            id="someone-elses-folder",
-        ),
-        pytest.param(
-            lambda out: (_write_version(out, 1), (out / "sub" / "notes.txt").write_text("mine")),
-            r"out/sub/notes\.txt was not written by secrets-iac plan",
-            id="a-file-added-to-a-previous-output",
-        ),
-        pytest.param(lambda out: out.write_text("a file"), "is a file, not a folder", id="a-file"),
-        pytest.param(
-            lambda out: out.symlink_to(out.parent / "elsewhere"),
-            "is a symbolic link this tool did not write",
-            id="a-foreign-link",
-        ),
+        (_someone_elses_folder, r"not empty and not a previous plan output \(no \.secrets-iac-plan in it\)"),
+        (_a_file_added_to_a_previous_output, r"out/sub/notes\.txt was not written by secrets-iac plan"),
+        (_a_file, "is a file, not a folder"),
+        (_a_foreign_link, "is a symbolic link this tool did not write"),
     ],
 )
 def test_what_the_tool_did_not_write_is_refused_and_kept(
-    tmp_path: Path, prepare: object, fragment: str
+    tmp_path: Path, prepare: Callable[[Path], None], fragment: str
 ) -> None:
     out = tmp_path / "out"
-    prepare(out)  # type: ignore[operator]
+    prepare(out)
     before = _tree(tmp_path)
     for attempt in (check_output_dir, lambda o: _write_version(o, 9)):
         with pytest.raises(OutputError, match=fragment):
