@@ -27,7 +27,7 @@ import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
-from typing import BinaryIO, Literal
+from typing import Literal, TextIO
 
 from secrets_iac.errors import UserError
 from secrets_iac.rules.limits import clip
@@ -89,10 +89,10 @@ def check_file_output(target: Path | str | None) -> None:
         raise OutputError(f"cannot write {path}: the folder {folder} is not writable")
 
 
-def _same_file(st: os.stat_result, stream: BinaryIO) -> bool:
+def _same_file(st: os.stat_result, stream: TextIO) -> bool:
     try:
         other = os.fstat(stream.fileno())
-    except (OSError, ValueError):
+    except (OSError, ValueError, AttributeError):
         return False
     return (st.st_dev, st.st_ino) == (other.st_dev, other.st_ino)
 
@@ -105,13 +105,13 @@ def write_output(target: Path | str, data: bytes) -> None:
         return
     path = Path(target)
     st = _stat(path)
+    for stream in (sys.stdout, sys.stderr):
+        if st is not None and _same_file(st, stream):  # /dev/stdout, or the file stdout goes to: the
+            stream.flush()  # stream already open, at its offset, not a new file under the shell's feet
+            stream.buffer.write(data)
+            stream.flush()
+            return
     if st is not None and _written_in_place(path, st):
-        for stream in (sys.stdout, sys.stderr):
-            if _same_file(st, stream.buffer):  # /dev/stdout: the stream we already hold, at its offset
-                stream.flush()
-                stream.buffer.write(data)
-                stream.flush()
-                return
         try:
             with open(path, "r+b" if stat.S_ISREG(st.st_mode) else "wb") as handle:
                 handle.write(data)
@@ -257,6 +257,8 @@ def _locked(path: Path, *, blocking: bool = True) -> Iterator[bool]:
         except BlockingIOError:
             yield False
             return
+        except OSError:  # a file system without flock on folders: go on unlocked, as before locks
+            pass
         yield True
     finally:
         os.close(fd)
@@ -296,12 +298,12 @@ def _clean_leftovers(out: Path, keep: str) -> None:
     for sibling in out.parent.iterdir():
         if not sibling.name.startswith(prefix) or sibling.name == keep:
             continue
-        if sibling.is_dir() and not sibling.is_symlink():
-            with _locked(sibling, blocking=False) as free:
-                if free:
-                    _remove(sibling)
-        else:  # a link a killed run made but did not rename (links are made under the folder's lock)
-            with contextlib.suppress(OSError):
+        with contextlib.suppress(OSError):
+            if sibling.is_dir() and not sibling.is_symlink():
+                with _locked(sibling, blocking=False) as free:
+                    if free:
+                        _remove(sibling)
+            else:  # a link a killed run made but did not rename (links are made under the folder's lock)
                 sibling.unlink()
 
 
@@ -320,9 +322,10 @@ def _swap_in(out: Path, version: Path) -> None:
     os.symlink(version.name, link)
     os.rename(link, out)
     _fsync_dir(out.parent)
-    if previous is not None and previous != version:
-        _remove(previous)
-    _clean_leftovers(out, keep=version.name)
+    with contextlib.suppress(OSError):  # the new plan is in place; clearing up is best effort
+        if previous is not None and previous != version:
+            _remove(previous)
+        _clean_leftovers(out, keep=version.name)
 
 
 def _new_version(out: Path) -> Path:

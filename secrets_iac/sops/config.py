@@ -119,6 +119,8 @@ def load_config(path: Path) -> tuple[list[CreationRule], dict[str, Any]]:
     if not isinstance(rules_raw, list) or not all(isinstance(r, Mapping) for r in rules_raw):
         raise ConfigError(f"{path}: creation_rules must be a list of mappings")
     stores = raw.get("stores") or {}
+    if not isinstance(stores, Mapping) or not all(isinstance(v, Mapping | None) for v in stores.values()):
+        raise ConfigError(f"{path}: stores must be a mapping of store settings (stores.yaml.indent, …)")
     return [_parse_rule(r, i, str(path)) for i, r in enumerate(rules_raw)], dict(stores)
 
 

@@ -17,7 +17,7 @@ import yaml
 
 from secrets_iac.errors import UserError
 from secrets_iac.sops import decrypt_document, decrypt_file, encrypt_file
-from secrets_iac.sops.errors import FormatError, SopsError
+from secrets_iac.sops.errors import ConfigError, FormatError, SopsError
 from tests.fuzz import Mutator, TreeMutator, alias_bomb, deep_block, deep_flow, run_cases
 from tests.secrets_iac.sops.conftest import KeyPair, make_keypair
 
@@ -204,3 +204,26 @@ def _yaml_dump(tree: Any) -> bytes:
 
 def _json_dump(tree: Any) -> bytes:
     return json.dumps(tree, default=str).encode()
+
+
+@pytest.mark.parametrize(
+    ("config", "fragment"),
+    [
+        ("creation_rules:\n  - age: {r}\nstores: [1, 2]\n", "stores must be a mapping of store settings"),
+        (
+            "creation_rules:\n  - age: {r}\nstores: {{json: [1]}}\n",
+            "stores must be a mapping of store settings",
+        ),
+        ("creation_rules: &a [*a]\n", "recursive YAML alias"),
+        ("creation_rules:\n  - age: !!binary AAAA\n", "the tag tag:yaml.org,2002:binary is not allowed"),
+        ("creation_rules:\n  - age: {r}\n    path_regex: '(['\n", "invalid path_regex"),
+    ],
+)
+def test_a_hostile_sops_yaml_is_one_config_error(
+    tmp_path: Path, key: KeyPair, config: str, fragment: str
+) -> None:
+    path = _write(tmp_path / ".sops.yaml", config.format(r=key.recipient).encode())
+    plain = _write(tmp_path / "s.yaml", PLAIN_YAML)
+    with pytest.raises(ConfigError) as caught:
+        encrypt_file(plain, config_path=path)
+    assert str(caught.value).startswith(str(path)) and fragment in str(caught.value)
