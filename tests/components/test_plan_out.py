@@ -127,6 +127,8 @@ def test_a_reader_polling_during_re_plans_sees_only_complete_plans(project: Path
             except FileNotFoundError:
                 seen["retired"] += 1  # the version it resolved was removed whole; it reads the link again
 
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-4)  # the reader interleaves with every step of the writer
     reader = threading.Thread(target=poll)
     reader.start()
     try:
@@ -136,6 +138,7 @@ def test_a_reader_polling_during_re_plans_sees_only_complete_plans(project: Path
     finally:
         stop.set()
         reader.join()
+        sys.setswitchinterval(interval)
     print(f"{RE_PLANS} re-plans, reader saw {dict(seen)}")
     assert set(seen) <= {"complete", "retired"}, seen
     assert seen["complete"] > RE_PLANS
