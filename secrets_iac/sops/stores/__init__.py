@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from secrets_iac.rules.limits import MAX_SOPS_FILE_BYTES
+from secrets_iac.rules.limits import MAX_SOPS_FILE_BYTES, excerpt
 from secrets_iac.sops.errors import AlreadyEncryptedError, EmptyFileError, FormatError, MetadataError
 from secrets_iac.sops.metadata import Metadata, metadata_from_plain
 from secrets_iac.sops.stores.binary import dump_binary_plain, load_binary_plain
@@ -30,7 +30,7 @@ def format_for(path: Path | str, override: str | None = None) -> str:
     """The store for a file: the explicit type, else by extension like sops (anything else is binary)."""
     if override:
         if override not in FORMATS:
-            raise FormatError(f"unknown file type {override!r} (one of {', '.join(FORMATS)})")
+            raise FormatError(f"unknown file type {excerpt(override)} (one of {', '.join(FORMATS)})")
         return override
     return _EXTENSIONS.get(Path(path).suffix.lower(), "binary")
 
