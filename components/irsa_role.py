@@ -71,6 +71,8 @@ class IrsaRole(pulumi.ComponentResource):
                 namespace=sa.namespace,
                 service_account=sa.name,
                 role_arn=role.arn,
+                # The trust pins the session tags Pod Identity sends; without them it denies.
+                disable_session_tags=False,
                 tags=args.tags,
                 opts=pulumi.ResourceOptions(parent=role),
             )

@@ -92,6 +92,7 @@ class PlanRecorder(pulumi.runtime.Mocks):
         self.account = account
         self.parents: dict[tuple[str, str], str] = {}
         self.dependencies: dict[tuple[str, str], list[str]] = {}
+        self.options: dict[tuple[str, str], dict[str, Any]] = {}
         self.resources: list[PlannedResource] = []
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
@@ -107,6 +108,7 @@ class PlanRecorder(pulumi.runtime.Mocks):
                 mask_secrets(args.inputs),
                 mask_secrets(state),
                 depends_on,
+                self.options.get((args.typ, args.name), {}),
             )
         )
         return id_, state
@@ -128,9 +130,32 @@ class PlanRecorder(pulumi.runtime.Mocks):
             def RegisterResource(self, request: Any) -> Any:
                 recorder.parents[(request.type, request.name)] = request.parent
                 recorder.dependencies[(request.type, request.name)] = list(request.dependencies)
+                recorder.options[(request.type, request.name)] = resource_options(request)
                 return super().RegisterResource(request)  # type: ignore[no-untyped-call]
 
         pulumi.runtime.set_mocks(self, project=project, stack=stack, preview=preview, monitor=Monitor(self))
+
+
+def resource_options(request: Any) -> dict[str, Any]:
+    """The options a RegisterResource request carries that decide what `pulumi up` may do to the resource:
+    `protect`, `retainOnDelete`, `ignoreChanges`, `deleteBeforeReplace`, the `provider` (as `type::name`)
+    and `aliases` (earlier names)."""
+    provider = request.provider.rsplit("::", 1)[0] if request.provider else None  # `<urn>::<id>`
+    return {
+        "protect": request.protect if request.HasField("protect") else False,
+        "retainOnDelete": request.retainOnDelete if request.HasField("retainOnDelete") else False,
+        "ignoreChanges": sorted(request.ignoreChanges),
+        "deleteBeforeReplace": bool(request.deleteBeforeReplace),
+        "provider": _urn_label(provider) if provider else None,
+        "aliases": sorted(_alias_label(alias) for alias in request.aliases),
+    }
+
+
+def _alias_label(alias: Any) -> str:
+    """An alias as the name (or URN label) it points back to."""
+    if alias.HasField("spec"):
+        return str(alias.spec.name)
+    return _urn_label(alias.urn) or alias.urn
 
 
 def _urn_label(urn: str) -> str | None:

@@ -16,7 +16,8 @@ from components.eso_resources import eso_component
 from components.irsa_role import IrsaRole, IrsaRoleArgs
 from components.secret_entry import SecretEntry, SecretEntryArgs
 from secrets_iac.config import KmsMode
-from secrets_iac.planner import PolicySpec, RoleSpec, StagePlan, policy_document
+from secrets_iac.eso.references import ObjectId, object_id, store_identity, store_refs
+from secrets_iac.planner import PolicySpec, Protection, RoleSpec, StagePlan, policy_document
 from secrets_iac.rules.keys import MANAGED_BY, MANAGED_BY_LABEL
 
 
@@ -29,32 +30,48 @@ class SecretsStageArgs:
     """Opt-in seed values by config key, read with `Config.require_secret` (secret Outputs)."""
 
 
-def _manifest_key(manifest: dict[str, Any]) -> str:
-    meta = manifest["metadata"]
-    parts = [manifest["kind"].lower(), meta.get("namespace"), meta["name"]]
-    return "-".join(p for p in parts if p)
-
-
 class SecretsStage(pulumi.ComponentResource):
-    """KMS key, secrets, IAM roles with their ServiceAccounts, ESO (optionally) and ESO objects of a stage."""
+    """KMS key, secrets, IAM roles with their ServiceAccounts, ESO (optionally) and ESO objects of a stage.
+
+    Every resource goes through the stage's own providers (children of this component): the AWS one refuses
+    credentials of another account, the Kubernetes one talks to the stage's cluster only. Each ESO object
+    waits for exactly what it names (its namespace, its store, the store's identity, the ESO release), so the
+    dependency graph grows linearly with the apps.
+    """
 
     prefix: str
     kms_key_arn: pulumi.Output[str | None]
     secret_arns: dict[str, pulumi.Output[str]]
     role_arns: dict[str, pulumi.Output[str]]
+    aws_provider: aws.Provider
+    kubernetes_provider: k8s.Provider
 
     def __init__(self, name: str, args: SecretsStageArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("secrets-iac:stage:SecretsStage", name, None, opts)
         plan = args.plan
         self.prefix = plan.prefix
+        target = plan.deploy_target
+        self.aws_provider = aws.Provider(
+            f"{name}-aws",
+            region=target.region,
+            allowed_account_ids=list(target.allowed_account_ids),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        self.kubernetes_provider = k8s.Provider(
+            f"{name}-kubernetes",
+            context=target.kube_context,
+            kubeconfig=target.kubeconfig,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
 
         kms_key_id = self._kms(name, plan)
 
+        kept = plan.protection.namespaces
         namespaces = {
             ns: k8s.core.v1.Namespace(
                 f"{name}-ns-{ns}",
                 metadata=k8s.meta.v1.ObjectMetaArgs(name=ns, labels={MANAGED_BY_LABEL: MANAGED_BY}),
-                opts=pulumi.ResourceOptions(parent=self),
+                opts=self._on(self.kubernetes_provider, kept),
             )
             for ns in plan.namespaces
         }
@@ -76,8 +93,10 @@ class SecretsStage(pulumi.ComponentResource):
                     description=spec.description,
                     rotation=spec.rotation,
                     initial_value=initial,
+                    protection=plan.protection.secrets,
+                    previous_name=spec.previous_key,
                 ),
-                pulumi.ResourceOptions(parent=self),
+                self._components(),
             )
             self.secret_arns[spec.name] = entry.arn
 
@@ -104,25 +123,32 @@ class SecretsStage(pulumi.ComponentResource):
             roles[role.key] = self._irsa_role(role, plan, kms_key_id, waits_for)
         self.role_arns = {r.role_name: roles[r.key].role_arn for r in plan.roles}
 
-        crd_dependencies: list[pulumi.Resource] = list(namespaces.values())
-        if release is not None:
-            crd_dependencies.append(release)
-        # Stores before the objects that use them; PushSecrets (finalizers on stores) are deleted first.
-        service_accounts: list[pulumi.Resource] = list(roles.values())
-        store_components: list[pulumi.Resource] = [
-            eso_component(
-                _manifest_key(m),
-                m,
-                pulumi.ResourceOptions(parent=self, depends_on=crd_dependencies + service_accounts),
-            )
-            for m in plan.stores
-        ]
+        # Each ESO object waits for the CRDs (the release), its namespace, and what it names: a store its
+        # identity, an ExternalSecret or PushSecret its stores (so PushSecrets, whose finalizers need the
+        # store, are deleted first).
+        crds: list[pulumi.Resource] = [release] if release is not None else []
+        by_service_account = {
+            (r.service_account.namespace, r.service_account.name): roles[r.key] for r in plan.roles
+        }
+        controller = roles.get(plan.controller_role_key) if plan.controller_role_key else None
+
+        def in_namespace(oid: ObjectId) -> list[pulumi.Resource]:
+            return [namespaces[oid.namespace]] if oid.namespace in namespaces else []
+
+        stores: dict[ObjectId, pulumi.Resource] = {}
+        for manifest in plan.stores:
+            oid = object_id(manifest)
+            identity = store_identity(manifest)
+            needs = [*crds, *in_namespace(oid)]
+            if identity.service_account in by_service_account:
+                needs.append(by_service_account[identity.service_account])
+            elif identity.controller and controller is not None:
+                needs.append(controller)
+            stores[oid] = self._eso_object(plan, manifest, needs)
         for manifest in (*plan.external_secrets, *plan.push_secrets):
-            eso_component(
-                _manifest_key(manifest),
-                manifest,
-                pulumi.ResourceOptions(parent=self, depends_on=crd_dependencies + store_components),
-            )
+            oid = object_id(manifest)
+            used = [stores[ref] for ref in store_refs(manifest) if ref in stores]
+            self._eso_object(plan, manifest, [*crds, *in_namespace(oid), *used])
 
         self.kms_key_arn = pulumi.Output.from_input(kms_key_id)
         self.register_outputs(
@@ -132,6 +158,30 @@ class SecretsStage(pulumi.ComponentResource):
                 "secretArns": self.secret_arns,
                 "roleArns": self.role_arns,
             }
+        )
+
+    def _components(self, depends_on: list[pulumi.Resource] | None = None) -> pulumi.ResourceOptions:
+        """Options of a child component: its resources use the stage's providers."""
+        return pulumi.ResourceOptions(
+            parent=self, providers=[self.aws_provider, self.kubernetes_provider], depends_on=depends_on
+        )
+
+    def _on(
+        self, provider: pulumi.ProviderResource, kept: Protection | None = None
+    ) -> pulumi.ResourceOptions:
+        """Options of a resource declared here, on `provider`, protected as the plan decides."""
+        if kept is None:
+            return pulumi.ResourceOptions(parent=self, provider=provider)
+        return pulumi.ResourceOptions(
+            parent=self, provider=provider, protect=kept.protect, retain_on_delete=kept.retain_on_delete
+        )
+
+    def _eso_object(
+        self, plan: StagePlan, manifest: dict[str, Any], needs: list[pulumi.Resource]
+    ) -> pulumi.Resource:
+        resource = plan.eso_names[object_id(manifest)]
+        return eso_component(
+            resource.name, manifest, self._components(depends_on=needs), previous_name=resource.previous
         )
 
     def _irsa_role(
@@ -154,7 +204,7 @@ class SecretsStage(pulumi.ComponentResource):
                 create_service_account=role.create_service_account,
                 k8s_depends_on=waits_for,
             ),
-            pulumi.ResourceOptions(parent=self),
+            self._components(),
         )
 
     def _install_eso(self, name: str, plan: StagePlan, controller: IrsaRole | None) -> pulumi.Resource:
@@ -170,8 +220,9 @@ class SecretsStage(pulumi.ComponentResource):
                 controller_role_arn=controller.role_arn
                 if controller is not None and install.annotate_controller
                 else None,
+                protection=plan.protection.eso_release,
             ),
-            pulumi.ResourceOptions(parent=self),
+            self._components(),
         )
         return eso.release
 
@@ -185,13 +236,19 @@ class SecretsStage(pulumi.ComponentResource):
             deletion_window_in_days=plan.kms.deletion_window_in_days,
             enable_key_rotation=True,
             tags=plan.tags,
-            opts=pulumi.ResourceOptions(parent=self, protect=True),
+            opts=self._on(self.aws_provider, plan.protection.kms_key),
         )
         aws.kms.Alias(
             f"{name}-kms-alias",
             name=plan.kms.alias,
             target_key_id=key.key_id,
-            opts=pulumi.ResourceOptions(parent=key),
+            # ESO's push metadata names the key by this alias: kept like the key.
+            opts=pulumi.ResourceOptions(
+                parent=key,
+                provider=self.aws_provider,
+                protect=plan.protection.kms_key.protect,
+                retain_on_delete=plan.protection.kms_key.retain_on_delete,
+            ),
         )
         return key.arn
 

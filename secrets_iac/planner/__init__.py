@@ -14,13 +14,19 @@ from typing import Any
 from secrets_iac.config import KmsMode, StageConfig, StoreAuth, validate_stack_config
 from secrets_iac.errors import UserError
 from secrets_iac.naming import kms_alias, secret_name
+from secrets_iac.planner.guards import deploy_target, protection_plan
 from secrets_iac.planner.identities import policy_document, roles
 from secrets_iac.planner.manifests import external_secrets, push_objects, read_stores
+from secrets_iac.planner.resource_names import check_one_declaration_per_object, eso_names, secret_names
 from secrets_iac.planner.specs import (
     ClusterPlan,
+    DeployTarget,
     EsoInstallPlan,
     KmsPlan,
     PolicySpec,
+    Protection,
+    ProtectionPlan,
+    ResourceName,
     RoleSpec,
     RotationSpec,
     SecretSpec,
@@ -32,9 +38,13 @@ from secrets_iac.rules.keys import standard_tags
 
 __all__ = [
     "ClusterPlan",
+    "DeployTarget",
     "EsoInstallPlan",
     "KmsPlan",
     "PolicySpec",
+    "Protection",
+    "ProtectionPlan",
+    "ResourceName",
     "RoleSpec",
     "RotationSpec",
     "SecretSpec",
@@ -63,18 +73,19 @@ def render_stage(config: StageConfig, stack: str) -> StagePlan:
     env = config.stage_name(stack)
     prefix = config.prefix(stack)
     kms = _kms(config, env, prefix)
+    entries = [(app, s) for app in config.apps for s in app.secrets]
     secrets = tuple(
         SecretSpec(
-            key=f"{app.name}-{s.name.replace('/', '-')}",
+            key=resource.name,
             name=secret_name(prefix, app.name, s.name),
             app=app.name,
             description=s.description,
             tags=standard_tags(env, config.tags, app.name),
             rotation=RotationSpec(s.rotation.lambda_arn, s.rotation.schedule) if s.rotation else None,
             initial_value_config_key=s.initial_value_config_key,
+            previous_key=resource.previous,
         )
-        for app in config.apps
-        for s in app.secrets
+        for (app, s), resource in zip(entries, secret_names(config), strict=True)
     )
     stores = read_stores(config, env)
     externals: list[dict[str, Any]] = []
@@ -85,6 +96,8 @@ def render_stage(config: StageConfig, stack: str) -> StagePlan:
             push_store, *pushes = push_objects(config, app, env, prefix, kms.key_id)
             stores.append(push_store)
             push_secrets.extend(pushes)
+    eso_objects = (*stores, *externals, *push_secrets)
+    check_one_declaration_per_object(config, eso_objects)
     stage_roles, controller_key = roles(config, env, prefix)
     eso_install = None
     if config.eso.install:
@@ -115,6 +128,9 @@ def render_stage(config: StageConfig, stack: str) -> StagePlan:
         external_secrets=tuple(externals),
         push_secrets=tuple(push_secrets),
         controller_role_key=controller_key,
+        deploy_target=deploy_target(config),
+        protection=protection_plan(config),
+        eso_names=eso_names(eso_objects),
     )
 
 
