@@ -134,6 +134,18 @@ class PlanRecorder(pulumi.runtime.Mocks):
                 return super().RegisterResource(request)  # type: ignore[no-untyped-call]
 
         pulumi.runtime.set_mocks(self, project=project, stack=stack, preview=preview, monitor=Monitor(self))
+        _skip_source_positions()
+
+
+def _skip_source_positions() -> None:
+    """The mock monitor drops the stack trace the SDK walks and sends with every registration (for the
+    engine's source positions); skipping it saves a fifth of a large plan's CPU time. Only the mock
+    runtime is changed: `pulumi up` never imports this module."""
+    from pulumi.runtime import resource as runtime_resource
+    from pulumi.runtime.proto import source_pb2
+
+    if hasattr(runtime_resource, "_get_stack_trace"):
+        runtime_resource._get_stack_trace = source_pb2.StackTrace
 
 
 def resource_options(request: Any) -> dict[str, Any]:

@@ -141,9 +141,9 @@ class SecretsStage(pulumi.ComponentResource):
             identity = store_identity(manifest)
             needs = [*crds, *in_namespace(oid)]
             if identity.service_account in by_service_account:
-                needs.append(by_service_account[identity.service_account])
+                needs.extend(by_service_account[identity.service_account].ready)
             elif identity.controller and controller is not None:
-                needs.append(controller)
+                needs.extend(controller.ready)
             stores[oid] = self._eso_object(plan, manifest, needs)
         for manifest in (*plan.external_secrets, *plan.push_secrets):
             oid = object_id(manifest)

@@ -10,7 +10,7 @@ import re
 from enum import StrEnum
 from typing import Any
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, StrictBool, field_validator, model_validator
 
 from secrets_iac.config.apps import AppConfig
 from secrets_iac.config.base import StrictModel, dns_label, secret_path
@@ -161,8 +161,11 @@ class ProtectionConfig(StrictModel):
     """Pulumi resource options on what the stage must not lose: secrets, a created KMS key, created
     namespaces and the ESO release. Safe by default; a dev stage may turn them off."""
 
-    protect: bool = Field(True, description="pulumi up refuses to delete or replace them")
-    retain_on_delete: bool = Field(True, description="a delete only removes them from the stack's state")
+    # Strict: a quoted "no" or "false" must not quietly turn protection off.
+    protect: StrictBool = Field(True, description="pulumi up refuses to delete or replace them")
+    retain_on_delete: StrictBool = Field(
+        True, description="a delete only removes them from the stack's state"
+    )
 
 
 class KubernetesConfig(StrictModel):
