@@ -66,12 +66,11 @@ class SecretsStage(pulumi.ComponentResource):
 
         kms_key_id = self._kms(name, plan)
 
-        kept = plan.protection.namespaces
-        namespaces = {
+        namespaces: dict[str, pulumi.Resource] = {
             ns: k8s.core.v1.Namespace(
                 f"{name}-ns-{ns}",
                 metadata=k8s.meta.v1.ObjectMetaArgs(name=ns, labels={MANAGED_BY_LABEL: MANAGED_BY}),
-                opts=self._on(self.kubernetes_provider, kept),
+                opts=self._on(self.kubernetes_provider, plan.protection.namespaces),
             )
             for ns in plan.namespaces
         }
@@ -123,32 +122,7 @@ class SecretsStage(pulumi.ComponentResource):
             roles[role.key] = self._irsa_role(role, plan, kms_key_id, waits_for)
         self.role_arns = {r.role_name: roles[r.key].role_arn for r in plan.roles}
 
-        # Each ESO object waits for the CRDs (the release), its namespace, and what it names: a store its
-        # identity, an ExternalSecret or PushSecret its stores (so PushSecrets, whose finalizers need the
-        # store, are deleted first).
-        crds: list[pulumi.Resource] = [release] if release is not None else []
-        by_service_account = {
-            (r.service_account.namespace, r.service_account.name): roles[r.key] for r in plan.roles
-        }
-        controller = roles.get(plan.controller_role_key) if plan.controller_role_key else None
-
-        def in_namespace(oid: ObjectId) -> list[pulumi.Resource]:
-            return [namespaces[oid.namespace]] if oid.namespace in namespaces else []
-
-        stores: dict[ObjectId, pulumi.Resource] = {}
-        for manifest in plan.stores:
-            oid = object_id(manifest)
-            identity = store_identity(manifest)
-            needs = [*crds, *in_namespace(oid)]
-            if identity.service_account in by_service_account:
-                needs.extend(by_service_account[identity.service_account].ready)
-            elif identity.controller and controller is not None:
-                needs.extend(controller.ready)
-            stores[oid] = self._eso_object(plan, manifest, needs)
-        for manifest in (*plan.external_secrets, *plan.push_secrets):
-            oid = object_id(manifest)
-            used = [stores[ref] for ref in store_refs(manifest) if ref in stores]
-            self._eso_object(plan, manifest, [*crds, *in_namespace(oid), *used])
+        self._eso_objects(plan, namespaces, roles, release)
 
         self.kms_key_arn = pulumi.Output.from_input(kms_key_id)
         self.register_outputs(
@@ -166,15 +140,46 @@ class SecretsStage(pulumi.ComponentResource):
             parent=self, providers=[self.aws_provider, self.kubernetes_provider], depends_on=depends_on
         )
 
-    def _on(
-        self, provider: pulumi.ProviderResource, kept: Protection | None = None
-    ) -> pulumi.ResourceOptions:
+    def _on(self, provider: pulumi.ProviderResource, kept: Protection) -> pulumi.ResourceOptions:
         """Options of a resource declared here, on `provider`, protected as the plan decides."""
-        if kept is None:
-            return pulumi.ResourceOptions(parent=self, provider=provider)
         return pulumi.ResourceOptions(
             parent=self, provider=provider, protect=kept.protect, retain_on_delete=kept.retain_on_delete
         )
+
+    def _eso_objects(
+        self,
+        plan: StagePlan,
+        namespaces: Mapping[str, pulumi.Resource],
+        roles: Mapping[str, IrsaRole],
+        release: pulumi.Resource | None,
+    ) -> None:
+        """Stores, then ExternalSecrets and PushSecrets. Each waits for the CRDs (the release), its namespace
+        and what it names: a store its identity, an ExternalSecret or PushSecret its stores (so PushSecrets,
+        whose finalizers need the store, are deleted first). Nothing else: the graph grows like the apps."""
+        crds: list[pulumi.Resource] = [release] if release is not None else []
+        by_service_account = {
+            (r.service_account.namespace, r.service_account.name): roles[r.key] for r in plan.roles
+        }
+        controller = roles.get(plan.controller_role_key) if plan.controller_role_key else None
+
+        def in_namespace(oid: ObjectId) -> list[pulumi.Resource]:
+            created = namespaces.get(oid.namespace) if oid.namespace else None
+            return [created] if created is not None else []
+
+        stores: dict[ObjectId, pulumi.Resource] = {}
+        for manifest in plan.stores:
+            oid = object_id(manifest)
+            identity = store_identity(manifest)
+            needs = [*crds, *in_namespace(oid)]
+            if identity.service_account in by_service_account:
+                needs.extend(by_service_account[identity.service_account].ready)
+            elif identity.controller and controller is not None:
+                needs.extend(controller.ready)
+            stores[oid] = self._eso_object(plan, manifest, needs)
+        for manifest in (*plan.external_secrets, *plan.push_secrets):
+            oid = object_id(manifest)
+            used = [stores[ref] for ref in store_refs(manifest) if ref in stores]
+            self._eso_object(plan, manifest, [*crds, *in_namespace(oid), *used])
 
     def _eso_object(
         self, plan: StagePlan, manifest: dict[str, Any], needs: list[pulumi.Resource]
