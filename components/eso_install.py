@@ -8,6 +8,7 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
+from secrets_iac.planner import Protection
 from secrets_iac.rules.keys import ROLE_ARN_ANNOTATION
 
 CHART_REPO = "https://charts.external-secrets.io"
@@ -22,6 +23,8 @@ class EsoInstallArgs:
     controller_role_arn: pulumi.Input[str] | None = None
     """IRSA role of the controller when stores use the controller's identity (no auth block)."""
     extra_values: dict[str, Any] = field(default_factory=dict)
+    protection: Protection | None = None
+    """Uninstalling deletes the CRDs, and with them every ESO object and the Secrets they own."""
 
 
 def eso_helm_values(
@@ -61,7 +64,11 @@ class EsoInstall(pulumi.ComponentResource):
             ),
             atomic=True,
             cleanup_on_fail=True,
-            opts=pulumi.ResourceOptions(parent=self),
+            opts=pulumi.ResourceOptions(
+                parent=self,
+                protect=args.protection.protect if args.protection else None,
+                retain_on_delete=args.protection.retain_on_delete if args.protection else None,
+            ),
         )
         self.namespace = self.release.status.namespace.apply(lambda ns: ns or args.namespace)
         self.register_outputs({"namespace": self.namespace, "chartVersion": args.chart_version})

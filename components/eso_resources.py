@@ -18,8 +18,16 @@ class _EsoObject(pulumi.ComponentResource):
     name: str
 
     def __init__(
-        self, name: str, manifest: dict[str, Any], opts: pulumi.ResourceOptions | None = None
+        self,
+        name: str,
+        manifest: dict[str, Any],
+        opts: pulumi.ResourceOptions | None = None,
+        previous_name: str | None = None,
     ) -> None:
+        if previous_name:
+            opts = pulumi.ResourceOptions.merge(
+                opts, pulumi.ResourceOptions(aliases=[pulumi.Alias(name=previous_name)])
+            )
         super().__init__(self.TYPE, name, None, opts)
         metadata = manifest["metadata"]
         self.resource = k8s.apiextensions.CustomResource(
@@ -31,7 +39,11 @@ class _EsoObject(pulumi.ComponentResource):
             ),
             spec=manifest["spec"],
             # Children don't inherit the component's depends_on: the CRDs and stores must exist first.
-            opts=pulumi.ResourceOptions(parent=self, depends_on=opts.depends_on if opts else None),
+            opts=pulumi.ResourceOptions(
+                parent=self,
+                depends_on=opts.depends_on if opts else None,
+                aliases=[pulumi.Alias(name=f"{previous_name}-cr")] if previous_name else None,
+            ),
         )
         self.name = metadata["name"]
         self.register_outputs({"name": self.name, "kind": manifest["kind"]})
@@ -75,6 +87,11 @@ COMPONENT_BY_KIND: dict[str, type[_EsoObject]] = {
 
 
 def eso_component(
-    name: str, manifest: dict[str, Any], opts: pulumi.ResourceOptions | None = None
+    name: str,
+    manifest: dict[str, Any],
+    opts: pulumi.ResourceOptions | None = None,
+    previous_name: str | None = None,
 ) -> _EsoObject:
-    return COMPONENT_BY_KIND[manifest["kind"]](name, manifest, opts)
+    """The component of `manifest`'s kind; `previous_name` (the name earlier versions gave it) becomes an
+    alias of the component and its custom resource."""
+    return COMPONENT_BY_KIND[manifest["kind"]](name, manifest, opts, previous_name)

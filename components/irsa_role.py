@@ -46,6 +46,9 @@ class IrsaRole(pulumi.ComponentResource):
     role_name: pulumi.Output[str]
     service_account_name: str
     service_account_namespace: str
+    ready: list[pulumi.Resource]
+    """What a user of this identity waits for: the role, its policies, the Pod Identity association and the
+    ServiceAccount (a dependency on the component alone would miss those parented to the role)."""
 
     def __init__(self, name: str, args: IrsaRoleArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("secrets-iac:aws:IrsaRole", name, None, opts)
@@ -56,30 +59,35 @@ class IrsaRole(pulumi.ComponentResource):
             tags=args.tags,
             opts=pulumi.ResourceOptions(parent=self, depends_on=args.role_depends_on),
         )
+        self.ready = [role]
         for policy_name, document in args.policies.items():
-            aws.iam.RolePolicy(
+            policy = aws.iam.RolePolicy(
                 f"{name}-{policy_name}",
                 role=role.name,
                 name=policy_name,
                 policy=document,
                 opts=pulumi.ResourceOptions(parent=role),
             )
+            self.ready.append(policy)
         sa = args.service_account
         if args.identity == "pod-identity":
             if not args.cluster_name:
                 raise ValueError(f"{args.role_name}: Pod Identity needs cluster_name")
-            aws.eks.PodIdentityAssociation(
+            association = aws.eks.PodIdentityAssociation(
                 f"{name}-association",
                 cluster_name=args.cluster_name,
                 namespace=sa.namespace,
                 service_account=sa.name,
                 role_arn=role.arn,
+                # The trust pins the session tags Pod Identity sends; without them it denies.
+                disable_session_tags=False,
                 tags=args.tags,
                 opts=pulumi.ResourceOptions(parent=role),
             )
+            self.ready.append(association)
         if args.create_service_account:
             annotations = {ROLE_ARN_ANNOTATION: role.arn} if args.identity == "irsa" else {}
-            k8s.core.v1.ServiceAccount(
+            service_account = k8s.core.v1.ServiceAccount(
                 f"{name}-sa",
                 metadata=k8s.meta.v1.ObjectMetaArgs(
                     name=sa.name,
@@ -89,6 +97,7 @@ class IrsaRole(pulumi.ComponentResource):
                 ),
                 opts=pulumi.ResourceOptions(parent=self, depends_on=args.k8s_depends_on),
             )
+            self.ready.append(service_account)
         self.role_arn = role.arn
         self.role_name = role.name
         self.service_account_name = sa.name

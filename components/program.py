@@ -9,6 +9,7 @@ import pulumi
 
 from components.stage import SecretsStage, SecretsStageArgs
 from secrets_iac.config import NAMESPACE, StageConfig
+from secrets_iac.config.providers import ACCEPTED_PROVIDER_KEYS, PROVIDER_NAMESPACES
 from secrets_iac.errors import UserError
 from secrets_iac.planner import StagePlan, plan_stage
 
@@ -23,36 +24,44 @@ def decode_config_value(raw: str, *, as_text: bool) -> Any:
         return raw  # a plain string; the model reports it against the field's type
 
 
-def _passed_plain_keys() -> set[str]:
-    """Every non-secret `secrets-iac:*` key the engine passed, so a typo fails instead of being ignored.
-
-    Secret keys are the opt-in seed values, read with `require_secret` by name.
+def _passed_keys(namespace: str, *, secrets: bool = False) -> set[str]:
+    """Every `<namespace>:*` key the engine passed (names without the namespace), so a typo fails instead of
+    being ignored; secret keys only with `secrets` (in `secrets-iac:` they are the opt-in seed values, read
+    with `require_secret` by name).
     """
     from pulumi.runtime import config as runtime_config
 
     passed = set(runtime_config.CONFIG.get()) | set(runtime_config.get_config_env())
-    prefix = f"{NAMESPACE}:"
+    prefix = f"{namespace}:"
     return {
         key.removeprefix(prefix)
         for key in passed
-        if key.startswith(prefix) and not runtime_config.is_config_secret(key)
+        if key.startswith(prefix) and (secrets or not runtime_config.is_config_secret(key))
     }
 
 
 def engine_stack_config() -> dict[str, Any]:
     """The stack's config as the engine passes it, shaped like a parsed stack file: every non-secret
-    `secrets-iac:*` key (typos included, so the model names them) and the provider's `aws:region`."""
+    `secrets-iac:*` key (typos included, so the model names them) and every provider key (`aws:*`,
+    `kubernetes:*`), which the stage's explicit providers must agree with or refuse."""
     cfg = pulumi.Config(NAMESPACE)
     stack_config: dict[str, Any] = {}
     fields = {info.alias or name: info for name, info in StageConfig.model_fields.items()}
-    for key in sorted(set(fields) | _passed_plain_keys()):
+    for key in sorted(set(fields) | _passed_keys(NAMESPACE)):
         raw = cfg.get(key)
         if raw is not None:
             text = key in fields and fields[key].annotation in (str, str | None)
             stack_config[f"{NAMESPACE}:{key}"] = decode_config_value(raw, as_text=text)
-    region = pulumi.Config("aws").get("region")
-    if region is not None:
-        stack_config["aws:region"] = region
+    for namespace in PROVIDER_NAMESPACES:
+        provider_cfg = pulumi.Config(namespace)
+        for key in sorted(_passed_keys(namespace, secrets=True)):
+            full = f"{namespace}:{key}"
+            if full in ACCEPTED_PROVIDER_KEYS:
+                raw = provider_cfg.get(key)
+                if raw is not None:
+                    stack_config[full] = decode_config_value(raw, as_text=full == "aws:region")
+            else:
+                stack_config[full] = None  # refused by name; its value is never read
     return stack_config
 
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_aws as aws
 
-from secrets_iac.planner import RotationSpec
+from secrets_iac.planner import Protection, RotationSpec
 
 
 @dataclass
@@ -23,7 +23,11 @@ class SecretEntryArgs:
     description: str | None = None
     rotation: RotationSpec | None = None
     initial_value: pulumi.Output[str] | None = field(default=None, repr=False)
-    """Opt-in seed value from a Pulumi secret config; the sync normally the sync writes values."""
+    """Opt-in seed value from a Pulumi secret config; normally the sync writes values."""
+    protection: Protection | None = None
+    """`protect` / `retainOnDelete` of the secret and its seed version (the stage decides)."""
+    previous_name: str | None = None
+    """The name earlier versions gave this entry: aliases keep an existing stack's resources."""
 
 
 class SecretEntry(pulumi.ComponentResource):
@@ -33,8 +37,19 @@ class SecretEntry(pulumi.ComponentResource):
     secret_name: pulumi.Output[str]
 
     def __init__(self, name: str, args: SecretEntryArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        previous = args.previous_name
+        if previous:
+            opts = pulumi.ResourceOptions.merge(
+                opts, pulumi.ResourceOptions(aliases=[pulumi.Alias(name=previous)])
+            )
         super().__init__("secrets-iac:aws:SecretEntry", name, None, opts)
-        child = pulumi.ResourceOptions(parent=self)
+
+        def was(suffix: str) -> list[pulumi.Input[str | pulumi.Alias]] | None:
+            return [pulumi.Alias(name=f"{previous}-{suffix}")] if previous else None
+
+        kept = args.protection
+        protect = kept.protect if kept else None
+        retain = kept.retain_on_delete if kept else None
         secret = aws.secretsmanager.Secret(
             f"{name}-secret",
             name=args.name,
@@ -42,7 +57,9 @@ class SecretEntry(pulumi.ComponentResource):
             kms_key_id=args.kms_key_id,
             recovery_window_in_days=args.recovery_window_in_days,
             tags=args.tags,
-            opts=child,
+            opts=pulumi.ResourceOptions(
+                parent=self, protect=protect, retain_on_delete=retain, aliases=was("secret")
+            ),
         )
         if args.initial_value is not None:
             aws.secretsmanager.SecretVersion(
@@ -50,7 +67,13 @@ class SecretEntry(pulumi.ComponentResource):
                 secret_id=secret.id,
                 secret_string=pulumi.Output.secret(args.initial_value),  # type: ignore[arg-type]
                 # Later values come from the sync; Pulumi must not roll them back to the seed.
-                opts=pulumi.ResourceOptions(parent=secret, ignore_changes=["secretString"]),
+                opts=pulumi.ResourceOptions(
+                    parent=secret,
+                    ignore_changes=["secretString"],
+                    protect=protect,
+                    retain_on_delete=retain,
+                    aliases=was("initial"),
+                ),
             )
         if args.rotation is not None:
             aws.secretsmanager.SecretRotation(
@@ -60,7 +83,11 @@ class SecretEntry(pulumi.ComponentResource):
                 rotation_rules=aws.secretsmanager.SecretRotationRotationRulesArgs(
                     schedule_expression=args.rotation.schedule
                 ),
-                opts=pulumi.ResourceOptions(parent=secret),
+                # The Lambda must not run on a secret without a value: the sync writes the first one, and
+                # rotation takes over at the first scheduled window.
+                rotate_immediately=False,
+                # Configuration, not data: turning rotation off must not need an unprotect first.
+                opts=pulumi.ResourceOptions(parent=secret, protect=False, aliases=was("rotation")),
             )
         self.arn = secret.arn
         self.secret_name = secret.name

@@ -16,7 +16,8 @@ from components.eso_resources import eso_component
 from components.irsa_role import IrsaRole, IrsaRoleArgs
 from components.secret_entry import SecretEntry, SecretEntryArgs
 from secrets_iac.config import KmsMode
-from secrets_iac.planner import PolicySpec, RoleSpec, StagePlan, policy_document
+from secrets_iac.eso.references import ObjectId, object_id, store_identity, store_refs
+from secrets_iac.planner import PolicySpec, Protection, RoleSpec, StagePlan, policy_document, role_arn
 from secrets_iac.rules.keys import MANAGED_BY, MANAGED_BY_LABEL
 
 
@@ -29,38 +30,53 @@ class SecretsStageArgs:
     """Opt-in seed values by config key, read with `Config.require_secret` (secret Outputs)."""
 
 
-def _manifest_key(manifest: dict[str, Any]) -> str:
-    meta = manifest["metadata"]
-    parts = [manifest["kind"].lower(), meta.get("namespace"), meta["name"]]
-    return "-".join(p for p in parts if p)
-
-
 class SecretsStage(pulumi.ComponentResource):
-    """KMS key, secrets, IAM roles with their ServiceAccounts, ESO (optionally) and ESO objects of a stage."""
+    """KMS key, secrets, IAM roles with their ServiceAccounts, ESO (optionally) and ESO objects of a stage.
+
+    Every resource goes through the stage's own providers (children of this component): the AWS one refuses
+    credentials of another account, the Kubernetes one talks to the stage's cluster only. Each ESO object
+    waits for exactly what it names (its namespace, its store, the store's identity, the ESO release), so the
+    dependency graph grows linearly with the apps.
+    """
 
     prefix: str
     kms_key_arn: pulumi.Output[str | None]
     secret_arns: dict[str, pulumi.Output[str]]
     role_arns: dict[str, pulumi.Output[str]]
+    aws_provider: aws.Provider
+    kubernetes_provider: k8s.Provider
 
     def __init__(self, name: str, args: SecretsStageArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("secrets-iac:stage:SecretsStage", name, None, opts)
         plan = args.plan
         self.prefix = plan.prefix
+        target = plan.deploy_target
+        self.aws_provider = aws.Provider(
+            f"{name}-aws",
+            region=target.region,
+            allowed_account_ids=list(target.allowed_account_ids),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        self.kubernetes_provider = k8s.Provider(
+            f"{name}-kubernetes",
+            context=target.kube_context,
+            kubeconfig=target.kubeconfig,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
 
         kms_key_id = self._kms(name, plan)
 
-        namespaces = {
+        namespaces: dict[str, pulumi.Resource] = {
             ns: k8s.core.v1.Namespace(
                 f"{name}-ns-{ns}",
                 metadata=k8s.meta.v1.ObjectMetaArgs(name=ns, labels={MANAGED_BY_LABEL: MANAGED_BY}),
-                opts=pulumi.ResourceOptions(parent=self),
+                opts=self._on(self.kubernetes_provider, plan.protection.namespaces),
             )
             for ns in plan.namespaces
         }
 
         self.secret_arns = {}
-        generated_entries: list[pulumi.Resource] = []
+        generated_entries: dict[str, pulumi.Resource] = {}
         for spec in (*plan.secrets, *plan.generated_secrets):
             initial = (
                 args.initial_values.get(spec.initial_value_config_key)
@@ -77,12 +93,14 @@ class SecretsStage(pulumi.ComponentResource):
                     description=spec.description,
                     rotation=spec.rotation,
                     initial_value=initial,
+                    protection=plan.protection.secrets,
+                    previous_name=spec.previous_key,
                 ),
-                pulumi.ResourceOptions(parent=self),
+                self._components(),
             )
             self.secret_arns[spec.name] = entry.arn
             if spec in plan.generated_secrets:
-                generated_entries.append(entry)
+                generated_entries[spec.name] = entry
 
         # The controller's role first: its ARN goes into the chart's values. Every other ServiceAccount
         # waits for its Namespace, and those in ESO's namespace for the release that creates it.
@@ -109,51 +127,7 @@ class SecretsStage(pulumi.ComponentResource):
             )
         self.role_arns = {r.role_name: roles[r.key].role_arn for r in plan.roles}
 
-        crd_dependencies: list[pulumi.Resource] = list(namespaces.values())
-        if release is not None:
-            crd_dependencies.append(release)
-        # Stores before the objects that use them; PushSecrets (finalizers on stores) are deleted first.
-        service_accounts: list[pulumi.Resource] = list(roles.values())
-        store_components: list[pulumi.Resource] = [
-            eso_component(
-                _manifest_key(m),
-                m,
-                pulumi.ResourceOptions(parent=self, depends_on=crd_dependencies + service_accounts),
-            )
-            for m in plan.stores
-        ]
-        # The admission policy first, so the stage's own objects are checked by it; generators and the
-        # generated secrets (created empty, tagged for ESO) before the PushSecrets that fill them.
-        admission: list[pulumi.Resource] = [
-            eso_component(_manifest_key(m), m, pulumi.ResourceOptions(parent=self)) for m in plan.admission
-        ]
-        generators: list[pulumi.Resource] = [
-            eso_component(
-                _manifest_key(m), m, pulumi.ResourceOptions(parent=self, depends_on=crd_dependencies)
-            )
-            for m in plan.generators
-        ]
-        for manifest in plan.external_secrets:
-            eso_component(
-                _manifest_key(manifest),
-                manifest,
-                pulumi.ResourceOptions(
-                    parent=self, depends_on=crd_dependencies + store_components + admission
-                ),
-            )
-        for manifest in plan.push_secrets:
-            eso_component(
-                _manifest_key(manifest),
-                manifest,
-                pulumi.ResourceOptions(
-                    parent=self,
-                    depends_on=crd_dependencies
-                    + store_components
-                    + admission
-                    + generators
-                    + generated_entries,
-                ),
-            )
+        self._eso_objects(plan, namespaces, roles, release, generated_entries)
 
         self.kms_key_arn = pulumi.Output.from_input(kms_key_id)
         self.register_outputs(
@@ -163,6 +137,89 @@ class SecretsStage(pulumi.ComponentResource):
                 "secretArns": self.secret_arns,
                 "roleArns": self.role_arns,
             }
+        )
+
+    def _components(self, depends_on: list[pulumi.Resource] | None = None) -> pulumi.ResourceOptions:
+        """Options of a child component: its resources use the stage's providers."""
+        return pulumi.ResourceOptions(
+            parent=self, providers=[self.aws_provider, self.kubernetes_provider], depends_on=depends_on
+        )
+
+    def _on(self, provider: pulumi.ProviderResource, kept: Protection) -> pulumi.ResourceOptions:
+        """Options of a resource declared here, on `provider`, protected as the plan decides."""
+        return pulumi.ResourceOptions(
+            parent=self, provider=provider, protect=kept.protect, retain_on_delete=kept.retain_on_delete
+        )
+
+    def _eso_objects(
+        self,
+        plan: StagePlan,
+        namespaces: Mapping[str, pulumi.Resource],
+        roles: Mapping[str, IrsaRole],
+        release: pulumi.Resource | None,
+        generated_entries: Mapping[str, pulumi.Resource],
+    ) -> None:
+        """The admission policy, generators and stores, then ExternalSecrets and PushSecrets. Each waits for
+        the CRDs (the release), its namespace and what it names: a store its identity (and the reader a
+        session-tag store assumes), an ExternalSecret or PushSecret its stores (so PushSecrets, whose
+        finalizers need the store, are deleted first) and the admission policy that checks it, a
+        generated PushSecret its generator and the empty secret it fills. Nothing else: the graph grows
+        like the apps."""
+        crds: list[pulumi.Resource] = [release] if release is not None else []
+        by_service_account = {
+            (r.service_account.namespace, r.service_account.name): roles[r.key]
+            for r in plan.roles
+            if r.identity != "role-chain"
+        }
+        by_arn = {role_arn(plan, r): roles[r.key] for r in plan.roles}
+        controller = roles.get(plan.controller_role_key) if plan.controller_role_key else None
+
+        def in_namespace(oid: ObjectId) -> list[pulumi.Resource]:
+            created = namespaces.get(oid.namespace) if oid.namespace else None
+            return [created] if created is not None else []
+
+        admission = [self._eso_object(plan, m, []) for m in plan.admission]
+        generators = {
+            object_id(m): self._eso_object(plan, m, [*crds, *in_namespace(object_id(m))])
+            for m in plan.generators
+        }
+        stores: dict[ObjectId, pulumi.Resource] = {}
+        for manifest in plan.stores:
+            oid = object_id(manifest)
+            identity = store_identity(manifest)
+            needs = [*crds, *in_namespace(oid)]
+            if identity.service_account in by_service_account:
+                needs.extend(by_service_account[identity.service_account].ready)
+            elif identity.controller and controller is not None:
+                needs.extend(controller.ready)
+            reader = manifest["spec"]["provider"]["aws"].get("role")
+            if reader in by_arn:
+                needs.extend(by_arn[reader].ready)
+            stores[oid] = self._eso_object(plan, manifest, needs)
+        for manifest in plan.external_secrets:
+            oid = object_id(manifest)
+            used = [stores[ref] for ref in store_refs(manifest) if ref in stores]
+            self._eso_object(plan, manifest, [*crds, *in_namespace(oid), *used, *admission])
+        for manifest in plan.push_secrets:
+            oid = object_id(manifest)
+            used = [stores[ref] for ref in store_refs(manifest) if ref in stores]
+            generator = manifest["spec"]["selector"].get("generatorRef")
+            fills: list[pulumi.Resource] = []
+            if generator is not None:
+                fills.append(generators[ObjectId(generator["kind"], oid.namespace, generator["name"])])
+                fills.extend(
+                    generated_entries[d["match"]["remoteRef"]["remoteKey"]]
+                    for d in manifest["spec"]["data"]
+                    if d["match"]["remoteRef"]["remoteKey"] in generated_entries
+                )
+            self._eso_object(plan, manifest, [*crds, *in_namespace(oid), *used, *admission, *fills])
+
+    def _eso_object(
+        self, plan: StagePlan, manifest: dict[str, Any], needs: list[pulumi.Resource]
+    ) -> pulumi.Resource:
+        resource = plan.eso_names[object_id(manifest)]
+        return eso_component(
+            resource.name, manifest, self._components(depends_on=needs), previous_name=resource.previous
         )
 
     def _irsa_role(
@@ -187,7 +244,7 @@ class SecretsStage(pulumi.ComponentResource):
                 k8s_depends_on=waits_for,
                 role_depends_on=list(trusted_roles or []),
             ),
-            pulumi.ResourceOptions(parent=self),
+            self._components(),
         )
 
     def _install_eso(self, name: str, plan: StagePlan, controller: IrsaRole | None) -> pulumi.Resource:
@@ -203,8 +260,9 @@ class SecretsStage(pulumi.ComponentResource):
                 controller_role_arn=controller.role_arn
                 if controller is not None and install.annotate_controller
                 else None,
+                protection=plan.protection.eso_release,
             ),
-            pulumi.ResourceOptions(parent=self),
+            self._components(),
         )
         return eso.release
 
@@ -218,13 +276,19 @@ class SecretsStage(pulumi.ComponentResource):
             deletion_window_in_days=plan.kms.deletion_window_in_days,
             enable_key_rotation=True,
             tags=plan.tags,
-            opts=pulumi.ResourceOptions(parent=self, protect=True),
+            opts=self._on(self.aws_provider, plan.protection.kms_key),
         )
         aws.kms.Alias(
             f"{name}-kms-alias",
             name=plan.kms.alias,
             target_key_id=key.key_id,
-            opts=pulumi.ResourceOptions(parent=key),
+            # ESO's push metadata names the key by this alias: kept like the key.
+            opts=pulumi.ResourceOptions(
+                parent=key,
+                provider=self.aws_provider,
+                protect=plan.protection.kms_key.protect,
+                retain_on_delete=plan.protection.kms_key.retain_on_delete,
+            ),
         )
         return key.arn
 

@@ -1,4 +1,6 @@
-"""One naming convention for every AWS name of a stage: secrets, prefixes, IAM roles, the KMS alias.
+"""One naming convention for every name of a stage: AWS names (secrets, prefixes, IAM roles, the KMS alias)
+and the Pulumi resource names derived from user input (which must never collide: the engine refuses two
+resources with one URN).
 
 A small pure planner (like pulumi-awsx's subnet naming): the stage planner calls it, components never
 decide a name themselves.
@@ -43,3 +45,41 @@ def iam_role_arn(partition: str, account_id: str, role_name: str) -> str:
 def kms_alias(project: str, environment: str) -> str:
     """The alias of a key the stage creates."""
     return f"alias/{project}-{environment}-secrets"
+
+
+def scoped_resource_name(scope: str, name: str) -> str:
+    """A Pulumi resource name for `name` inside `scope` that no other (scope, name) pair can give.
+
+    `scope` is a DNS label (an app or a namespace: no `/`); `name` may hold any secret-name characters.
+    `<scope>-<name>` when that reads one way only (no `-` in `scope`, no `/` in `name`: the first `-`
+    separates), else `<scope>/<name>` (the first `/` separates). The first form never holds a `/`, the second
+    always does, so the two cannot meet; the first is what stages were named before, kept so existing
+    stacks do not replace resources.
+    """
+    if "/" in scope:
+        raise ValueError(f"{scope!r}: a scope of a resource name is a DNS label, without '/'")
+    if "-" not in scope and "/" not in name:
+        return f"{scope}-{name}"
+    return f"{scope}/{name}"
+
+
+def legacy_scoped_resource_name(scope: str, name: str) -> str:
+    """The name earlier versions gave (`<scope>-<name>`, `/` turned into `-`): ambiguous, kept for aliases."""
+    return f"{scope}-{name.replace('/', '-')}"
+
+
+def secret_resource_name(app: str, secret: str) -> str:
+    """The `SecretEntry` of an app's secret, e.g. `payments-db`, `payments-api/db`, `web/certs/main`."""
+    return scoped_resource_name(app, secret)
+
+
+def eso_resource_name(kind: str, namespace: str | None, name: str) -> str:
+    """The component of one ESO object: `<kind>-<name>` cluster-scoped, else `<kind>-` + the scoped name of
+    namespace and name (Kubernetes allows one object per kind, namespace and name)."""
+    if namespace is None:
+        return f"{kind.lower()}-{name}"
+    return f"{kind.lower()}-{scoped_resource_name(namespace, name)}"
+
+
+def legacy_eso_resource_name(kind: str, namespace: str | None, name: str) -> str:
+    return "-".join(p for p in (kind.lower(), namespace, name) if p)

@@ -28,6 +28,8 @@ class PlannedResource:
     outputs: dict[str, Any] = field(default_factory=dict)
     depends_on: list[str] = field(default_factory=list)
     """`type::name` of every resource this one waits for (explicit and through inputs)."""
+    options: dict[str, Any] = field(default_factory=dict)
+    """Resource options: protect, retainOnDelete, ignoreChanges, deleteBeforeReplace, provider, aliases."""
 
 
 def _k8s_manifest(resource: PlannedResource) -> dict[str, Any] | None:
@@ -100,6 +102,7 @@ def _write_files(
                 "parent": r.parent,
                 "dependsOn": r.depends_on,
                 "inputs": r.inputs,
+                "options": r.options,
             }
             for r in resources
         ]

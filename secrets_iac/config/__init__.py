@@ -29,9 +29,12 @@ from secrets_iac.config.model import (
     EsoInstallConfig,
     KmsConfig,
     KmsMode,
+    KubernetesConfig,
+    ProtectionConfig,
     StageConfig,
     StoreConfig,
 )
+from secrets_iac.config.providers import check_provider_keys
 from secrets_iac.config.reading import (
     NAMESPACE,
     namespace_values,
@@ -50,7 +53,6 @@ from secrets_iac.config.stores import (
     StoreKind,
 )
 from secrets_iac.errors import UserError
-from secrets_iac.rules.limits import excerpt
 
 __all__ = [
     "NAMESPACE",
@@ -63,7 +65,9 @@ __all__ = [
     "KeyMapping",
     "KmsConfig",
     "KmsMode",
+    "KubernetesConfig",
     "NamespaceSelectorConfig",
+    "ProtectionConfig",
     "PushConfig",
     "RetrySettingsConfig",
     "RotationConfig",
@@ -97,14 +101,11 @@ def parse_stage_config(values: Mapping[str, Any], *, source: str) -> StageConfig
 
 
 def validate_stack_config(stack_config: Mapping[str, Any], *, source: str) -> StageConfig:
-    """Validate a stack's config (every namespace); the provider's `aws:region`, when set, must be the
-    stage's region, or the program would render one region's policies against another's provider."""
+    """Validate a stack's config (every namespace); provider keys must agree with the stage (`aws:region`,
+    `aws:allowedAccountIds`) and no other `aws:*` / `kubernetes:*` key is accepted (the stage's providers are
+    explicit and would ignore it)."""
     config = parse_stage_config(namespace_values(stack_config), source=source)
-    region = stack_config.get("aws:region")
-    if region is not None and region != config.region:
-        raise UserError(
-            f"{source}: aws:region {excerpt(region)} differs from secrets-iac:region {config.region!r}"
-        )
+    check_provider_keys(stack_config, config, source=source)
     return config
 
 

@@ -10,7 +10,7 @@ import re
 from enum import StrEnum
 from typing import Any
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, StrictBool, field_validator, model_validator
 
 from secrets_iac.config.apps import AppConfig
 from secrets_iac.config.base import StrictModel, dns_label, secret_path
@@ -58,6 +58,13 @@ class ClusterConfig(StrictModel):
     name: str = Field(description="EKS cluster name (Pod Identity associations need it)")
     oidc_provider_arn: str = Field(description="arn:aws:iam::<acct>:oidc-provider/<issuer host and path>")
     oidc_issuer_url: str = Field(description="https://oidc.eks.<region>.amazonaws.com/id/<id>")
+
+    @field_validator("name")
+    @classmethod
+    def _eks_name(cls, value: str) -> str:
+        if not aws.EKS_CLUSTER_NAME.match(value):
+            raise ValueError(f"{value!r} is not an EKS cluster name (letters, digits, '-', '_'; at most 100)")
+        return value
 
     @model_validator(mode="after")
     def _provider_matches_issuer(self) -> ClusterConfig:
@@ -134,6 +141,45 @@ class EsoInstallConfig(StrictModel):
         return value
 
 
+class ProtectionConfig(StrictModel):
+    """Pulumi resource options on what the stage must not lose: secrets, a created KMS key, created
+    namespaces and the ESO release. Safe by default; a dev stage may turn them off."""
+
+    # Strict: a quoted "no" or "false" must not quietly turn protection off.
+    protect: StrictBool = Field(True, description="pulumi up refuses to delete or replace them")
+    retain_on_delete: StrictBool = Field(
+        True, description="a delete only removes them from the stack's state"
+    )
+
+
+class KubernetesConfig(StrictModel):
+    """The cluster every Kubernetes resource of the stage goes to (an explicit provider, never the ambient
+    kubeconfig's current context)."""
+
+    context: str | None = Field(
+        None, description="kubeconfig context; default the cluster's ARN (aws eks update-kubeconfig)"
+    )
+    kubeconfig: str | None = Field(
+        None, description="path of the kubeconfig file; default KUBECONFIG or ~/.kube/config"
+    )
+
+    @field_validator("context")
+    @classmethod
+    def _context(cls, value: str | None) -> str | None:
+        if value is not None and (not value or any(c in value for c in "\r\n")):
+            raise ValueError("context must be a non-empty context name on one line")
+        return value
+
+    @field_validator("kubeconfig")
+    @classmethod
+    def _path(cls, value: str | None) -> str | None:
+        # The provider also takes a kubeconfig's contents; in a stack file those would put cluster
+        # credentials in git, so only a path is accepted.
+        if value is not None and (not value or any(c in value for c in "\r\n")):
+            raise ValueError("kubeconfig must be a path to a kubeconfig file, not its contents")
+        return value
+
+
 class StageConfig(StrictModel):
     """Everything one stage (dev, staging, prod) declares."""
 
@@ -150,6 +196,8 @@ class StageConfig(StrictModel):
     admission: AdmissionConfig = Field(default_factory=AdmissionConfig)
     eso: EsoInstallConfig = Field(default_factory=EsoInstallConfig)
     tags: dict[str, str] = Field(default_factory=dict, description="Extra tags on every AWS resource")
+    protection: ProtectionConfig = Field(default_factory=ProtectionConfig)
+    kubernetes: KubernetesConfig = Field(default_factory=KubernetesConfig)
     apps: tuple[AppConfig, ...]
 
     @field_validator("region")

@@ -9,11 +9,12 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit
 
-from secrets_iac.rules.aws import OIDC_PROVIDER_ARN
+from secrets_iac.rules.aws import ACCOUNT_ID, EKS_CLUSTER_NAME, OIDC_PROVIDER_ARN, eks_cluster_arn
 from secrets_iac.rules.k8s import is_dns1123_label, is_dns1123_subdomain
 
 __all__ = [
     "DEFAULT_IRSA_AUDIENCE",
+    "POD_IDENTITY_SESSION_TAGS",
     "irsa_trust_policy",
     "oidc_issuer_host_path",
     "pod_identity_trust_policy",
@@ -121,11 +122,34 @@ def irsa_trust_policy(
     }
 
 
-def pod_identity_trust_policy() -> dict[str, Any]:
-    """Trust policy for EKS Pod Identity: the ``pods.eks.amazonaws.com`` service principal with
-    ``sts:AssumeRole`` and ``sts:TagSession`` (the Pod Identity agent always tags the session with cluster,
-    namespace and SA). Which SA gets the role is decided by the EKS pod identity association, not here.
+POD_IDENTITY_SESSION_TAGS = ("eks-cluster-arn", "kubernetes-namespace", "kubernetes-service-account")
+"""Session tags EKS Pod Identity adds to its AssumeRole (EKS User Guide, "List of session tags added by EKS
+Pod Identity"); the trust pins each with `aws:RequestTag/<key>`."""
+
+
+def pod_identity_trust_policy(
+    *, region: str, account_id: str, cluster_name: str, namespace: str, service_account: str
+) -> dict[str, Any]:
+    """Trust policy for EKS Pod Identity, pinned to one association: the ``pods.eks.amazonaws.com`` service
+    principal with ``sts:AssumeRole`` and ``sts:TagSession``, and ``StringEquals`` on
+
+    * ``aws:SourceAccount`` = the stage's account (confused-deputy guard: a cluster of another account
+      cannot use the role), and
+    * the session tags the Pod Identity agent always sends: ``aws:RequestTag/eks-cluster-arn`` (cluster,
+      region and account), ``aws:RequestTag/kubernetes-namespace`` and
+      ``aws:RequestTag/kubernetes-service-account``.
+
+    Without the conditions any Pod Identity association in the account could assume the role. The
+    association must keep session tags on (``disableSessionTags`` false, the default), or the tags are absent
+    and the trust denies.
     """
+    if not ACCOUNT_ID.match(account_id):
+        raise ValueError(f"account_id: {account_id!r} is not a 12-digit AWS account id")
+    if not EKS_CLUSTER_NAME.match(cluster_name):
+        raise ValueError(f"cluster_name: {cluster_name!r} is not an EKS cluster name")
+    _validate_dns1123_label("namespace", namespace)
+    _validate_dns1123_subdomain("service_account", service_account)
+    cluster_arn, tag_namespace, tag_service_account = POD_IDENTITY_SESSION_TAGS
     return {
         "Version": POLICY_VERSION,
         "Statement": [
@@ -134,6 +158,14 @@ def pod_identity_trust_policy() -> dict[str, Any]:
                 "Effect": "Allow",
                 "Principal": {"Service": "pods.eks.amazonaws.com"},
                 "Action": ["sts:AssumeRole", "sts:TagSession"],
+                "Condition": {
+                    "StringEquals": {
+                        "aws:SourceAccount": account_id,
+                        f"aws:RequestTag/{cluster_arn}": eks_cluster_arn(region, account_id, cluster_name),
+                        f"aws:RequestTag/{tag_namespace}": namespace,
+                        f"aws:RequestTag/{tag_service_account}": service_account,
+                    }
+                },
             }
         ],
     }

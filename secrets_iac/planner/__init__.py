@@ -17,6 +17,7 @@ from secrets_iac.errors import UserError
 from secrets_iac.naming import kms_alias, secret_name
 from secrets_iac.planner.admission import admission_objects
 from secrets_iac.planner.generators import generated_objects
+from secrets_iac.planner.guards import deploy_target, protection_plan
 from secrets_iac.planner.identities import policy_document, push_auth, role_arn, roles, store_role
 from secrets_iac.planner.manifests import (
     external_secrets,
@@ -25,11 +26,16 @@ from secrets_iac.planner.manifests import (
     push_tags,
     pusher_service_account,
 )
+from secrets_iac.planner.resource_names import check_one_declaration_per_object, eso_names, secret_names
 from secrets_iac.planner.specs import (
     ClusterPlan,
+    DeployTarget,
     EsoInstallPlan,
     KmsPlan,
     PolicySpec,
+    Protection,
+    ProtectionPlan,
+    ResourceName,
     RoleSpec,
     RotationSpec,
     SecretSpec,
@@ -48,9 +54,13 @@ from secrets_iac.rules.keys import NAMESPACE_TAG, standard_tags
 
 __all__ = [
     "ClusterPlan",
+    "DeployTarget",
     "EsoInstallPlan",
     "KmsPlan",
     "PolicySpec",
+    "Protection",
+    "ProtectionPlan",
+    "ResourceName",
     "RoleSpec",
     "RotationSpec",
     "SecretSpec",
@@ -99,18 +109,19 @@ def render_stage(config: StageConfig, stack: str) -> StagePlan:
     kms = _kms(config, env, prefix)
     read_stores = resolve_stores(config)
     store_of = {app.name: store_for_app(read_stores, app) for app in config.apps}
+    entries = [(app, s) for app in config.apps for s in app.secrets]
     secrets = tuple(
         SecretSpec(
-            key=f"{app.name}-{s.name.replace('/', '-')}",
+            key=resource.name,
             name=secret_name(prefix, app.name, s.name),
             app=app.name,
             description=s.description,
             tags={**standard_tags(env, config.tags, app.name), **_namespace_tag(app, store_of[app.name])},
             rotation=RotationSpec(s.rotation.lambda_arn, s.rotation.schedule) if s.rotation else None,
             initial_value_config_key=s.initial_value_config_key,
+            previous_key=resource.previous,
         )
-        for app in config.apps
-        for s in app.secrets
+        for (app, s), resource in zip(entries, secret_names(config), strict=True)
     )
     stores = [read_store_manifest(config, env, store) for store in read_stores]
     externals: list[dict[str, Any]] = []
@@ -152,6 +163,8 @@ def render_stage(config: StageConfig, stack: str) -> StagePlan:
         if config.admission.enabled
         else ()
     )
+    eso_objects = (*stores, *externals, *push_secrets, *generators, *admission)
+    check_one_declaration_per_object(config, eso_objects)
     eso_install = None
     if config.eso.install:
         eso_install = EsoInstallPlan(
@@ -185,6 +198,9 @@ def render_stage(config: StageConfig, stack: str) -> StagePlan:
         generated_secrets=tuple(generated_secrets),
         generators=tuple(generators),
         admission=tuple(admission),
+        deploy_target=deploy_target(config),
+        protection=protection_plan(config),
+        eso_names=eso_names(eso_objects),
     )
 
 

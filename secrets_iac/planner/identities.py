@@ -57,7 +57,13 @@ def _role(
     """A role named `<project>-<env>-<purpose>`, trusting exactly `service_account` (or `trust`)."""
     if trust is None:
         if identity == "pod-identity":
-            trust = pod_identity_trust_policy()
+            trust = pod_identity_trust_policy(
+                region=config.region,
+                account_id=config.account_id,
+                cluster_name=config.cluster.name,
+                namespace=service_account.namespace,
+                service_account=service_account.name,
+            )
         else:
             trust = irsa_trust_policy(
                 oidc_provider_arn=config.cluster.oidc_provider_arn,

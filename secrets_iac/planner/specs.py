@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from secrets_iac.config import KmsMode
+from secrets_iac.eso.references import ObjectId
 
 
 @dataclass(frozen=True)
@@ -96,12 +98,58 @@ class RoleSpec:
 @dataclass(frozen=True)
 class SecretSpec:
     key: str
+    """Pulumi name of the SecretEntry (`secrets_iac.naming.secret_resource_name`): unique by construction."""
     name: str
     app: str
     description: str | None
     tags: dict[str, str]
     rotation: RotationSpec | None
     initial_value_config_key: str | None
+    previous_key: str | None = None
+    """The name earlier versions gave this entry, when different: an alias, so a stack moves without a
+    replace."""
+
+
+@dataclass(frozen=True)
+class ResourceName:
+    """A Pulumi resource name, and the earlier name it is aliased from (None when unchanged)."""
+
+    name: str
+    previous: str | None = None
+
+
+@dataclass(frozen=True)
+class Protection:
+    """Pulumi's `protect` (the engine refuses to delete or replace) and `retainOnDelete` (a delete only
+    forgets the resource; it stays in AWS or the cluster)."""
+
+    protect: bool
+    retain_on_delete: bool
+
+
+@dataclass(frozen=True)
+class ProtectionPlan:
+    """What the stage's stateful resources carry: the values of secrets, the key that encrypts them, the
+    namespaces (and every workload in them) and the ESO release (its CRDs own every ESO object)."""
+
+    secrets: Protection
+    kms_key: Protection
+    namespaces: Protection
+    eso_release: Protection
+
+
+@dataclass(frozen=True)
+class DeployTarget:
+    """Where `pulumi up` may change anything: the stage's explicit AWS and Kubernetes providers."""
+
+    region: str
+    allowed_account_ids: tuple[str, ...]
+    """The AWS provider refuses credentials of any other account before it changes anything."""
+    kube_context: str
+    """The kubeconfig context of the stage's cluster (default: the cluster's ARN, as written by
+    `aws eks update-kubeconfig`)."""
+    kubeconfig: str | None
+    """Path of the kubeconfig file; None: `KUBECONFIG` or `~/.kube/config`."""
 
 
 @dataclass(frozen=True)
@@ -128,6 +176,10 @@ class StagePlan:
     push_secrets: tuple[dict[str, Any], ...]
     controller_role_key: str | None
     """The role whose ARN annotates the ESO controller's ServiceAccount (controller identity)."""
+    deploy_target: DeployTarget
+    protection: ProtectionPlan
+    eso_names: Mapping[ObjectId, ResourceName]
+    """Pulumi name of each ESO object's component (`secrets_iac.naming.eso_resource_name`)."""
     generated_secrets: tuple[SecretSpec, ...] = ()
     """Secrets whose value ESO generates and pushes once (created empty, tagged for ESO); never synced."""
     generators: tuple[dict[str, Any], ...] = ()

@@ -31,6 +31,9 @@ LAMBDA_FUNCTION_ARN: Final = re.compile(
 IAM_ROLE_ARN: Final = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+$")
 ROTATION_SCHEDULE: Final = re.compile(r"^(rate\(\d+ (hours?|days?)\)|cron\(.+\))$")
 
+EKS_CLUSTER_NAME: Final = re.compile(r"^[0-9A-Za-z][A-Za-z0-9_-]{0,99}$")
+"""EKS's cluster name rule (1-100 characters, starting with a letter or digit)."""
+
 SECRET_NAME_SEGMENT: Final = re.compile(r"^[A-Za-z0-9_+=.@-]+$")
 """One `/`-separated part of a secret name: Secrets Manager's characters, never IAM wildcards (`*`, `?`)."""
 SECRET_NAME_MAX: Final = 512
@@ -61,6 +64,12 @@ def partition_for(region: str) -> str:
 def dns_suffix(partition: str) -> str:
     """The service domain of a partition (`secretsmanager.<region>.<suffix>` is the kms:ViaService value)."""
     return "amazonaws.com.cn" if partition == "aws-cn" else "amazonaws.com"
+
+
+def eks_cluster_arn(region: str, account_id: str, cluster_name: str) -> str:
+    """`arn:<partition>:eks:<region>:<account>:cluster/<name>`: what Pod Identity puts in its
+    `eks-cluster-arn` session tag, and the context name `aws eks update-kubeconfig` writes."""
+    return f"arn:{partition_for(region)}:eks:{region}:{account_id}:cluster/{cluster_name}"
 
 
 def is_secret_path(value: str) -> bool:

@@ -66,7 +66,13 @@ def test_pod_identity_variant(recorder: PlanRecorder) -> None:
             "eso-controller",
             _args(
                 identity="pod-identity",
-                trust_policy=pod_identity_trust_policy(),
+                trust_policy=pod_identity_trust_policy(
+                    region="eu-west-1",
+                    account_id=ACCOUNT,
+                    cluster_name="dev-eks",
+                    namespace="external-secrets",
+                    service_account="external-secrets",
+                ),
                 cluster_name="dev-eks",
                 service_account=ServiceAccountRef("external-secrets", "external-secrets"),
                 create_service_account=False,
@@ -81,5 +87,6 @@ def test_pod_identity_variant(recorder: PlanRecorder) -> None:
     assert association.inputs["clusterName"] == "dev-eks"
     assert association.inputs["namespace"] == "external-secrets"
     assert association.inputs["serviceAccount"] == "external-secrets"
+    assert association.inputs["disableSessionTags"] is False  # the trust's conditions need the tags
     assert association.inputs["roleArn"] == f"arn:aws:iam::{ACCOUNT}:role/secrets-iac-dev-payments-reader"
     assert recorder.of_type("kubernetes:core/v1:ServiceAccount") == []

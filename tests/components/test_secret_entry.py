@@ -54,6 +54,8 @@ def test_kms_rotation_and_secret_seed(recorder: PlanRecorder) -> None:
     assert rotation.inputs["rotationRules"] == {"scheduleExpression": "rate(30 days)"}
     assert rotation.inputs["rotationLambdaArn"] == "arn:aws:lambda:eu-west-1:111122223333:function:rotate"
     assert rotation.parent == "aws:secretsmanager/secret:Secret::payments-db-secret"
+    # The Lambda must not fire on a secret without a value: the sync writes the first, rotation the rest.
+    assert rotation.inputs["rotateImmediately"] is False
     [version] = recorder.of_type("aws:secretsmanager/secretVersion:SecretVersion")
     assert version.inputs["secretString"] == MASK
     assert "s3cr3t-seed-value" not in repr(recorder.resources)

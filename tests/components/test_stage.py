@@ -137,7 +137,7 @@ def test_creation_order_crds_and_identities_before_eso_objects(recorder: PlanRec
     assert crs and all(release in cr.depends_on for cr in crs)
     [push] = [cr for cr in crs if cr.inputs["kind"] == "PushSecret"]
     assert (
-        "kubernetes:external-secrets.io/v1:SecretStore::secretstore-payments-dev-aws-secrets-manager-push-cr"
+        "kubernetes:external-secrets.io/v1:SecretStore::secretstore-payments-dev/aws-secrets-manager-push-cr"
         in (push.depends_on)
     )
     [store] = [cr for cr in crs if cr.inputs["kind"] == "ClusterSecretStore"]

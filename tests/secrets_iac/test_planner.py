@@ -198,3 +198,31 @@ def test_a_role_name_past_iam_limit_is_refused_naming_the_stack_file() -> None:
     )
     with pytest.raises(UserError, match=r"^stacks/Pulumi.x.yaml: IAM role name .* longer than 64"):
         render_stage_checked(config, "x", source="stacks/Pulumi.x.yaml")
+
+
+def test_pod_identity_role_trust_is_pinned_to_the_stage_cluster_and_controller() -> None:
+    """Only the ESO controller's ServiceAccount on the stage's cluster, in the stage's account, may assume
+    the Pod Identity role (moto does not evaluate trust conditions: the document is checked as data)."""
+    from tests.fixtures.stages import ACCOUNT, stage_values
+
+    values = stage_values(store={"kind": "ClusterSecretStore", "auth": "podIdentity"}, eso={"install": True})
+    plan = render_stage(_config(values), "qa")
+    [role] = plan.roles
+    [statement] = role.trust_policy["Statement"]
+    assert statement["Condition"] == {
+        "StringEquals": {
+            "aws:SourceAccount": ACCOUNT,
+            "aws:RequestTag/eks-cluster-arn": f"arn:aws:eks:eu-west-1:{ACCOUNT}:cluster/fixture-eks",
+            "aws:RequestTag/kubernetes-namespace": "external-secrets",
+            "aws:RequestTag/kubernetes-service-account": "external-secrets",
+        }
+    }
+
+
+def test_an_eks_cluster_name_that_is_not_one_is_refused() -> None:
+    from tests.fixtures.stages import stage_values
+
+    values = stage_values()
+    values["cluster"]["name"] = "dev eks"
+    with pytest.raises(UserError, match=r"secrets-iac:cluster\.name: 'dev eks' is not an EKS cluster name"):
+        parse_stage_config(values, source="stacks/Pulumi.qa.yaml")

@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import copy
 import json
+from typing import Any
 
 import parliament
 import pytest
 
-from secrets_iac.iam.trust import irsa_trust_policy, oidc_issuer_host_path, pod_identity_trust_policy
+from secrets_iac.iam.trust import (
+    POD_IDENTITY_SESSION_TAGS,
+    irsa_trust_policy,
+    oidc_issuer_host_path,
+    pod_identity_trust_policy,
+)
 
 HOST_PATH = "oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE"
 ISSUER = f"https://{HOST_PATH}"
@@ -154,8 +161,26 @@ def test_irsa_accepts_max_length_names() -> None:
 # -- pod identity --------------------------------------------------------------------------------------
 
 
+ACCOUNT = "123456789012"
+
+
+def pod(**overrides: str) -> dict[str, Any]:
+    args = {
+        "region": "eu-west-1",
+        "account_id": ACCOUNT,
+        "cluster_name": "dev-eks",
+        "namespace": "external-secrets",
+        "service_account": "external-secrets",
+        **overrides,
+    }
+    return pod_identity_trust_policy(**args)
+
+
 def test_pod_identity_trust_policy_exact() -> None:
-    assert pod_identity_trust_policy() == {
+    """Pinned to one association: the stage's account (confused deputy), and the cluster, namespace and
+    ServiceAccount through the session tags EKS Pod Identity always sends (EKS User Guide, "List of session
+    tags added by EKS Pod Identity"). moto does not evaluate trust conditions: the document is the proof."""
+    assert pod() == {
         "Version": "2012-10-17",
         "Statement": [
             {
@@ -163,9 +188,53 @@ def test_pod_identity_trust_policy_exact() -> None:
                 "Effect": "Allow",
                 "Principal": {"Service": "pods.eks.amazonaws.com"},
                 "Action": ["sts:AssumeRole", "sts:TagSession"],
+                "Condition": {
+                    "StringEquals": {
+                        "aws:SourceAccount": ACCOUNT,
+                        "aws:RequestTag/eks-cluster-arn": f"arn:aws:eks:eu-west-1:{ACCOUNT}:cluster/dev-eks",
+                        "aws:RequestTag/kubernetes-namespace": "external-secrets",
+                        "aws:RequestTag/kubernetes-service-account": "external-secrets",
+                    }
+                },
             }
         ],
     }
+
+
+@pytest.mark.parametrize(("region", "partition"), [("cn-north-1", "aws-cn"), ("us-gov-west-1", "aws-us-gov")])
+def test_pod_identity_cluster_arn_follows_the_partition(region: str, partition: str) -> None:
+    condition = pod(region=region)["Statement"][0]["Condition"]["StringEquals"]
+    assert (
+        condition["aws:RequestTag/eks-cluster-arn"]
+        == f"arn:{partition}:eks:{region}:{ACCOUNT}:cluster/dev-eks"
+    )
+
+
+def test_pod_identity_conditions_are_exact_matches_on_every_session_tag() -> None:
+    """StringEquals only (no wildcard can widen it), one value per key, and every tag the trust relies on."""
+    [statement] = pod()["Statement"]
+    assert set(statement["Condition"]) == {"StringEquals"}
+    condition = statement["Condition"]["StringEquals"]
+    assert {f"aws:RequestTag/{tag}" for tag in POD_IDENTITY_SESSION_TAGS} | {"aws:SourceAccount"} == set(
+        condition
+    )
+    assert all(isinstance(v, str) and "*" not in v and "?" not in v for v in condition.values())
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("account_id", "12345"),
+        ("cluster_name", "-bad"),
+        ("cluster_name", "dev*"),
+        ("namespace", "Bad_NS"),
+        ("namespace", "*"),
+        ("service_account", "sa*"),
+    ],
+)
+def test_pod_identity_refuses_names_that_could_widen_the_trust(field: str, value: str) -> None:
+    with pytest.raises(ValueError, match=rf"^{field}: "):
+        pod(**{field: value})
 
 
 # -- parliament ----------------------------------------------------------------------------------------
@@ -184,8 +253,27 @@ def test_parliament_does_not_apply_to_trust_policies() -> None:
         ("UNKNOWN_FEDERATION_SOURCE", PROVIDER),
         ("MALFORMED", "Statement contains neither Resource nor NotResource"),
     }
-    pod = {
-        (f.issue, str(f.detail))
-        for f in parliament.analyze_policy_string(json.dumps(pod_identity_trust_policy())).findings
+    pod_issues = {
+        (f.issue, str(f.detail)) for f in parliament.analyze_policy_string(json.dumps(pod())).findings
     }
-    assert pod == {("MALFORMED", "Statement contains neither Resource nor NotResource")}
+    assert pod_issues == {("MALFORMED", "Statement contains neither Resource nor NotResource")}
+
+
+def _as_identity_statement(trust: dict[str, Any]) -> dict[str, Any]:
+    """The trust statement as parliament can audit it: the Principal dropped and the role as Resource."""
+    document = copy.deepcopy(trust)
+    for statement in document["Statement"]:
+        del statement["Principal"]
+        statement["Resource"] = f"arn:aws:iam::{ACCOUNT}:role/secrets-iac-dev-eso-controller"
+    return document
+
+
+def test_parliament_finds_nothing_in_the_pod_identity_conditions() -> None:
+    """Every condition key is one IAM knows for sts:AssumeRole and sts:TagSession, read as an identity policy
+    (parliament's only form); a misspelt key is a finding, so the check has teeth."""
+    clean = parliament.analyze_policy_string(json.dumps(_as_identity_statement(pod()))).findings
+    assert [(f.issue, f.detail) for f in clean] == []
+    broken = _as_identity_statement(pod())
+    broken["Statement"][0]["Condition"]["StringEquals"]["aws:RequestTags/kubernetes-namespace"] = "x"
+    issues = {f.issue for f in parliament.analyze_policy_string(json.dumps(broken)).findings}
+    assert issues == {"UNKNOWN_CONDITION_FOR_ACTION"}
