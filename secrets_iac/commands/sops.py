@@ -1,4 +1,4 @@
-"""`secrets-iac sops`: decrypt, encrypt, updatekeys and rotate SOPS (age) files, no sops binary needed."""
+"""`secrets-iac sops`: decrypt, encrypt, updatekeys, rotate, edit, set, unset SOPS (age) files in-process."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from secrets_iac.commands import sops_values
 from secrets_iac.errors import UserError
 
 FILE_TYPES = ("yaml", "json", "dotenv", "ini", "binary")
@@ -24,7 +25,7 @@ def _common(parser: argparse.ArgumentParser, *, output: bool = True) -> None:
 
 def register(subparsers: Any) -> None:
     parser: argparse.ArgumentParser = subparsers.add_parser(
-        "sops", help="decrypt/encrypt/updatekeys/rotate SOPS files with age", description=__doc__
+        "sops", help="decrypt/encrypt/updatekeys/rotate/edit/set/unset SOPS files (age)", description=__doc__
     )
     sub = parser.add_subparsers(dest="sops_command", required=True, metavar="SUBCOMMAND")
 
@@ -39,6 +40,12 @@ def register(subparsers: Any) -> None:
     encrypt.add_argument("--output-type", choices=FILE_TYPES, help="store of the output (default: input's)")
     encrypt.add_argument("--config", type=Path, help=".sops.yaml to use (default: search from the cwd up)")
     encrypt.add_argument("--age", help="comma-separated age recipients; replaces the rule's keys")
+    encrypt.add_argument(
+        "--filename-override",
+        type=Path,
+        metavar="PATH",
+        help="pick the .sops.yaml rule and the file type for PATH instead of FILE (FILE may be - for stdin)",
+    )
     encrypt.set_defaults(handler=run_encrypt)
 
     updatekeys = sub.add_parser("updatekeys", help="re-wrap the data key for the rule's current recipients")
@@ -65,6 +72,8 @@ def register(subparsers: Any) -> None:
     )
     recipients.add_argument("--dry-run", action="store_true", help="prove and report, write nothing")
     recipients.set_defaults(handler=run_rotate_recipients)
+
+    sops_values.register(sub)
 
 
 def _emit(args: argparse.Namespace, data: bytes) -> int:
@@ -98,12 +107,19 @@ def run_encrypt(args: argparse.Namespace) -> int:
     from secrets_iac.sops import encrypt_file
 
     recipients = [r.strip() for r in args.age.split(",") if r.strip()] if args.age else None
+    plaintext = None
+    if str(args.file) == "-":
+        if args.filename_override is None or args.in_place:
+            raise UserError("reading from stdin (-) needs --filename-override and cannot be --in-place")
+        plaintext = sys.stdin.buffer.read()
     data = encrypt_file(
         args.file,
         config_path=args.config,
         recipients=recipients,
         input_type=args.input_type,
         output_type=args.output_type,
+        data=plaintext,
+        filename_override=args.filename_override,
     )
     return _emit(args, data)
 

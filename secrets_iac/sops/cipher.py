@@ -2,6 +2,11 @@
 
 sops uses a 32-byte IV (Go `NewGCMWithNonceSize(32)`); `cryptography`'s AESGCM takes it as is and
 derives the same counter block. The AAD is the value's key path (see `tree.aad_for`).
+
+A cipher made with `keep_ivs=True` remembers the IV of every value it decrypts, as sops's aes
+cipher stashes them; a cipher given those IVs (`reuse_ivs`) re-encrypts an unchanged value to the
+same ciphertext (edit, set, unset). An IV is reused only for the very same key path, type and
+plaintext bytes it was first used with, so GCM never sees one IV with two different plaintexts.
 """
 
 from __future__ import annotations
@@ -10,7 +15,9 @@ import base64
 import binascii
 import os
 import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any, NoReturn
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -99,19 +106,45 @@ def _from_plaintext(plaintext: bytes, kind: str) -> Scalar:
     raise ValueFormatError(f"unknown value type {kind!r}")
 
 
-class ValueCipher:
-    """Encrypts and decrypts single values under one data key."""
+# What an IV may be reused for: (AAD, sops type, plaintext bytes).
+IvKey = tuple[str, str, bytes]
+# The IVs a cipher decrypted with, in file order, per IvKey.
+IvMemory = Mapping[IvKey, Sequence[bytes]]
 
-    def __init__(self, data_key: bytes) -> None:
+
+class ValueCipher:
+    """Encrypts and decrypts single values under one data key; never shown, never pickled.
+
+    `keep_ivs` records the IV of every value decrypted (`remembered_ivs`); `reuse_ivs` hands each
+    recorded IV out once, to a value with the same AAD, type and plaintext bytes.
+    """
+
+    __slots__ = ("_aead", "_reuse", "_seen")
+
+    def __init__(self, data_key: bytes, *, keep_ivs: bool = False, reuse_ivs: IvMemory | None = None) -> None:
         if len(data_key) != DATA_KEY_SIZE:
             raise ValueError("the data key must be 32 bytes")
         self._aead = AESGCM(data_key)
+        self._seen: dict[IvKey, list[bytes]] | None = {} if keep_ivs else None
+        self._reuse = {key: list(ivs) for key, ivs in (reuse_ivs or {}).items()}
+
+    def __repr__(self) -> str:
+        return "ValueCipher(***)"
+
+    def __reduce_ex__(self, protocol: Any) -> NoReturn:
+        raise TypeError("a ValueCipher cannot be pickled (it holds the data key)")
+
+    def remembered_ivs(self) -> dict[IvKey, tuple[bytes, ...]]:
+        """The IVs decrypted with so far (empty unless made with `keep_ivs`)."""
+        return {key: tuple(ivs) for key, ivs in (self._seen or {}).items()}
 
     def encrypt(self, value: Scalar, aad: str, *, iv: bytes | None = None) -> str:
-        """`ENC[…]` for a value, with a fresh random 32-byte IV unless one is given."""
-        nonce = os.urandom(IV_SIZE) if iv is None else iv
+        """`ENC[…]` for a value: the given IV, a remembered one (`reuse_ivs`), else a fresh random one."""
         kind = type_name(value)
-        sealed = self._aead.encrypt(nonce, to_bytes(value), aad.encode("utf-8"))
+        plaintext = to_bytes(value)
+        queue = self._reuse.get((aad, kind, plaintext))
+        nonce = iv or (queue.pop(0) if queue else None) or os.urandom(IV_SIZE)
+        sealed = self._aead.encrypt(nonce, plaintext, aad.encode("utf-8"))
         return EncValue(sealed[:-TAG_SIZE], nonce, sealed[-TAG_SIZE:], kind).render()
 
     def decrypt(self, text: str, aad: str) -> Scalar:
@@ -121,6 +154,8 @@ class ValueCipher:
             plaintext = self._aead.decrypt(enc.iv, enc.data + enc.tag, aad.encode("utf-8"))
         except InvalidTag:
             raise ValueAuthError("cipher: message authentication failed") from None
+        if self._seen is not None:
+            self._seen.setdefault((aad, enc.type, plaintext), []).append(enc.iv)
         try:
             return _from_plaintext(plaintext, enc.type)
         except (ValueError, UnicodeDecodeError):

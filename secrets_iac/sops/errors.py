@@ -11,6 +11,8 @@ from secrets_iac.errors import UserError
 # Each error class below carries one as its `exit_code`; nothing passes a literal code.
 EXIT_GENERIC = 1  # ErrorGeneric
 EXIT_CANNOT_READ = 2  # CouldNotReadInputFile
+EXIT_CANNOT_WRITE = 3  # CouldNotWriteOutputFile
+EXIT_INVALID_SET_FORMAT = 7  # ErrorInvalidSetFormat
 EXIT_DECRYPTING_TREE = 25  # ErrorDecryptingTree
 EXIT_MAC_MISMATCH = 51  # MacMismatch
 EXIT_MAC_NOT_FOUND = 52  # MacNotFound
@@ -18,6 +20,8 @@ EXIT_CONFIG_NOT_FOUND = 61  # ConfigFileNotFound
 EXIT_EMPTY_FILE = 92  # NeedAtLeastOneDocument
 EXIT_NO_ENCRYPTION_KEY = 111  # NoEncryptionKeyFound
 EXIT_DATA_KEY = 128  # CouldNotRetrieveKey
+EXIT_FILE_NOT_MODIFIED = 200  # FileHasNotBeenModified
+EXIT_NO_EDITOR = 201  # NoEditorFound
 EXIT_ALREADY_ENCRYPTED = 203  # FileAlreadyEncrypted
 
 
@@ -85,3 +89,27 @@ class AlreadyEncryptedError(SopsError):
     """Encrypting a file that already has sops metadata."""
 
     exit_code = EXIT_ALREADY_ENCRYPTED
+
+
+class IndexFormatError(SopsError):
+    """A `set`/`unset` index or value that is not in sops's syntax (`["key"][0]`, a JSON value)."""
+
+    exit_code = EXIT_INVALID_SET_FORMAT
+
+
+class KeyNotFoundError(SopsError):
+    """`unset` of a key or list position the document does not have."""
+
+    exit_code = EXIT_GENERIC
+
+
+class EditorError(SopsError):
+    """No editor to run, or the editor failed; the file is left as it was."""
+
+    exit_code = EXIT_NO_EDITOR
+
+
+class WriteError(SopsError):
+    """The file cannot be written, or changed on disk while it was open."""
+
+    exit_code = EXIT_CANNOT_WRITE

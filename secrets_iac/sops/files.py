@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from secrets_iac.secret_value import Concealed, HoldsPlaintext, SecretValue
 from secrets_iac.sops import config as sops_config
 from secrets_iac.sops import shamir
 from secrets_iac.sops.cipher import DATA_KEY_SIZE, ValueAuthError, ValueCipher, ValueFormatError
@@ -39,14 +40,28 @@ from secrets_iac.sops.tree import Branches, check_mac, decrypt_branches, encrypt
 
 
 @dataclass(frozen=True)
-class DecryptedDocument:
-    """A decrypted file held in memory: plaintext branches, metadata and the data key (never shown)."""
+class DecryptedDocument(HoldsPlaintext):
+    """A decrypted file held in memory: plaintext branches, metadata and the data key.
 
-    branches: Branches = field(repr=False)
+    The plaintext and the data key are held concealed: repr, str, `dataclasses.asdict`, `vars` and
+    copies show only masks, and pickling is refused. `branches` and `data_key` reveal them.
+    """
+
+    plaintext: Concealed[Branches] = field(repr=False)
     metadata: Metadata = field(repr=False)
     fmt: str
     source: str
-    data_key: bytes = field(repr=False)
+    key: SecretValue = field(repr=False)
+
+    @property
+    def branches(self) -> Branches:
+        """The plaintext tree (one branch per YAML document)."""
+        return self.plaintext.reveal()
+
+    @property
+    def data_key(self) -> bytes:
+        """The 32-byte data key."""
+        return self.key.reveal_bytes()
 
 
 def _read(path: Path) -> bytes:
@@ -115,6 +130,43 @@ def _stored_mac(metadata: Metadata, cipher: ValueCipher, source: str) -> str:
     return mac
 
 
+def open_document(
+    path: Path | str,
+    *,
+    identities: Sequence[AgeIdentity] | None = None,
+    input_type: str | None = None,
+    ignore_mac: bool = False,
+    data: bytes | None = None,
+    keep_ivs: bool = False,
+) -> tuple[DecryptedDocument, ValueCipher]:
+    """`decrypt_document` plus its cipher (which remembers IVs with `keep_ivs`, for rewrites)."""
+    file_path = Path(path)
+    source = str(file_path)
+    fmt = format_for(file_path, input_type)
+    fmt_in = "json" if fmt == "binary" else fmt
+    branches, metadata = load_encrypted(_read(file_path) if data is None else data, fmt_in, source)
+    key = unwrap_data_key(metadata, _identities(identities), source)
+    cipher = ValueCipher(key, keep_ivs=keep_ivs)
+    plain, computed = decrypt_branches(
+        branches, cipher, metadata.rule, mac_only_encrypted=metadata.mac_only_encrypted, source=source
+    )
+    if not ignore_mac:
+        check_mac(_stored_mac(metadata, cipher, source), computed, source)
+    return DecryptedDocument(Concealed(plain), metadata, fmt, source, SecretValue(key)), cipher
+
+
+def verify_encrypted(data: bytes, fmt: str, data_key: bytes, source: str) -> Branches:
+    """Decrypt new content under a known data key and check its MAC: a rewrite's check before writing."""
+    fmt_in = "json" if fmt == "binary" else fmt
+    branches, metadata = load_encrypted(data, fmt_in, source)
+    cipher = ValueCipher(data_key)
+    plain, computed = decrypt_branches(
+        branches, cipher, metadata.rule, mac_only_encrypted=metadata.mac_only_encrypted, source=source
+    )
+    check_mac(_stored_mac(metadata, cipher, source), computed, source)
+    return plain
+
+
 def decrypt_document(
     path: Path | str,
     *,
@@ -124,19 +176,10 @@ def decrypt_document(
     data: bytes | None = None,
 ) -> DecryptedDocument:
     """Decrypt a sops file in memory and verify its MAC; nothing is written anywhere."""
-    file_path = Path(path)
-    source = str(file_path)
-    fmt = format_for(file_path, input_type)
-    fmt_in = "json" if fmt == "binary" else fmt
-    branches, metadata = load_encrypted(_read(file_path) if data is None else data, fmt_in, source)
-    key = unwrap_data_key(metadata, _identities(identities), source)
-    cipher = ValueCipher(key)
-    plain, computed = decrypt_branches(
-        branches, cipher, metadata.rule, mac_only_encrypted=metadata.mac_only_encrypted, source=source
+    document, _cipher = open_document(
+        path, identities=identities, input_type=input_type, ignore_mac=ignore_mac, data=data
     )
-    if not ignore_mac:
-        check_mac(_stored_mac(metadata, cipher, source), computed, source)
-    return DecryptedDocument(plain, metadata, fmt, source, key)
+    return document
 
 
 def decrypt_file(
@@ -202,13 +245,19 @@ def encrypt_file(
     input_type: str | None = None,
     output_type: str | None = None,
     data: bytes | None = None,
+    filename_override: Path | str | None = None,
 ) -> bytes:
-    """Encrypt a plaintext file by the first matching `.sops.yaml` rule (or explicit recipients)."""
-    file_path = Path(path)
-    source = str(file_path)
+    """Encrypt a plaintext file by the first matching `.sops.yaml` rule (or explicit recipients).
+
+    `filename_override` (sops `--filename-override`) picks the rule and the store by that path
+    instead of `path`, so a value can be encrypted from a temp file for a tracked path.
+    """
+    source_path = Path(path)
+    source = str(source_path)
+    file_path = Path(filename_override) if filename_override else source_path
     fmt = format_for(file_path, input_type)
     out_fmt = output_type or ("json" if fmt == "binary" else fmt)
-    branches = load_plain(_read(file_path) if data is None else data, fmt, source)
+    branches = load_plain(_read(source_path) if data is None else data, fmt, source)
     json_indent = None
     if recipients:
         groups: tuple[tuple[str, ...], ...] = (tuple(recipients),)

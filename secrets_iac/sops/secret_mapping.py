@@ -8,9 +8,9 @@ after the first are prefixed with their index (`1/…`). Non-string leaves becom
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
-from types import MappingProxyType
+from typing import Any, NoReturn
 
 from secrets_iac.secret_value import SecretValue
 from secrets_iac.sops.errors import SopsError
@@ -50,6 +50,30 @@ def flatten_secrets(value: Value, prefix: str, out: dict[str, SecretValue], sour
         out[prefix] = SecretValue(_leaf_bytes(value))
 
 
+class SecretMapping(Mapping[str, SecretValue]):
+    """A read-only `{key/path: SecretValue}` mapping that refuses pickling like its values."""
+
+    __slots__ = ("_values",)
+
+    def __init__(self, values: Mapping[str, SecretValue]) -> None:
+        self._values = dict(values)
+
+    def __getitem__(self, key: str) -> SecretValue:
+        return self._values[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._values)
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    def __repr__(self) -> str:
+        return f"SecretMapping({self._values!r})"
+
+    def __reduce_ex__(self, protocol: Any) -> NoReturn:
+        raise TypeError("decrypted secrets cannot be pickled (it would write the plaintext)")
+
+
 def load_secrets(
     path: Path | str, *, identities: Sequence[AgeIdentity] | None = None
 ) -> Mapping[str, SecretValue]:
@@ -58,4 +82,4 @@ def load_secrets(
     out: dict[str, SecretValue] = {}
     for index, branch in enumerate(doc.branches):
         flatten_secrets(branch, "" if index == 0 else str(index), out, doc.source)
-    return MappingProxyType(out)
+    return SecretMapping(out)

@@ -29,14 +29,14 @@ from typing import Any
 from secrets_iac.errors import UserError
 from secrets_iac.naming import app_prefix
 from secrets_iac.planner import SecretSpec, StagePlan
-from secrets_iac.secret_value import SecretValue
+from secrets_iac.secret_value import HoldsPlaintext, SecretValue
 from secrets_iac.sops import AgeIdentity, decrypt_document
 from secrets_iac.sops.scalars import Comment, Timestamp, go_format_float_f, to_bytes
 from secrets_iac.sops.tree import Branches, TreeMap, Value, path_text
 
 
 @dataclass(frozen=True)
-class DesiredValue:
+class DesiredValue(HoldsPlaintext):
     """The value git holds for one declared secret; `repr` never shows it."""
 
     spec: SecretSpec
@@ -64,7 +64,7 @@ class DesiredValue:
 
 
 @dataclass(frozen=True)
-class DesiredSecrets:
+class DesiredSecrets(HoldsPlaintext):
     """Every declared secret of a stage with its value from the SOPS file, if the file has one."""
 
     source: str

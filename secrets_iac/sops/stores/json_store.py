@@ -26,15 +26,18 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not valid JSON")
 
 
+def parse_json_value(text: str) -> Any:
+    """Any JSON value as sops's Go decoder reads it: numbers as floats, objects as ordered `TreeMap`s.
+
+    Raises ValueError for invalid JSON (the message names a position, never the text).
+    """
+    return json.loads(text, object_pairs_hook=_pairs_hook, parse_int=float, parse_constant=_reject_constant)
+
+
 def load_json(data: bytes, source: str) -> Branches:
     """Parse a JSON object; every number becomes a float, as sops ≤ 3.13.1 decodes them."""
     try:
-        tree = json.loads(
-            data.decode("utf-8").lstrip("\ufeff"),
-            object_pairs_hook=_pairs_hook,
-            parse_int=float,
-            parse_constant=_reject_constant,
-        )
+        tree = parse_json_value(data.decode("utf-8").lstrip("\ufeff"))
     except (UnicodeDecodeError, ValueError) as err:
         raise FormatError(f"{source}: invalid JSON: {err}") from None
     if not isinstance(tree, TreeMap):

@@ -253,14 +253,17 @@ def _emit_value_after(prefix: str, value: Value, indent: int, out: list[str], hi
         out.append(f"{prefix} {_scalar_text(value)}")
 
 
-def _emit_map(tree: TreeMap, indent: int, out: list[str]) -> None:
+def _emit_map(tree: TreeMap, indent: int, out: list[str], child_indent: int | None = None) -> None:
+    """Keys at `indent`; their nested values at `child_indent` (yaml.v3: the dash column + 4 for a
+    mapping that is a list item, so `- k:` puts `k`'s children 2 columns right of `k`)."""
     pad = " " * indent
+    inner = indent + INDENT if child_indent is None else child_indent
     for item in tree.items:
         if isinstance(item, Comment):
             out.append(f"{pad}#{item.text}")
             continue
         key, value = item
-        _emit_value_after(f"{pad}{_key_text(key)}:", value, indent + INDENT, out)
+        _emit_value_after(f"{pad}{_key_text(key)}:", value, inner, out, hint=inner - indent)
 
 
 def _emit_list(items: list[Value], indent: int, out: list[str]) -> None:
@@ -272,7 +275,7 @@ def _emit_list(items: list[Value], indent: int, out: list[str]) -> None:
         if isinstance(value, TreeMap | list) and (value.items if isinstance(value, TreeMap) else value):
             nested: list[str] = []
             if isinstance(value, TreeMap):
-                _emit_map(value, indent + 2, nested)
+                _emit_map(value, indent + 2, nested, child_indent=indent + INDENT)
             else:
                 _emit_list(value, indent + 2, nested)
             first = nested[0]

@@ -10,7 +10,7 @@ import os
 import shutil
 import stat
 import subprocess
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -88,11 +88,13 @@ class RealSops:
         key_files: Sequence[Path] = (),
         cwd: Path | None = None,
         check: bool = True,
+        extra_env: Mapping[str, str] | None = None,
     ) -> subprocess.CompletedProcess[bytes]:
         env = {
             "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
             "HOME": str(cwd or Path.cwd()),
             "SOPS_DISABLE_VERSION_CHECK": "1",
+            **(extra_env or {}),
         }
         if key_files:
             combined = (cwd or Path.cwd()) / ".sops-test-keys.txt"
