@@ -1,4 +1,5 @@
-"""ESO custom resources as components: each wraps one manifest built by `secrets_iac.eso`."""
+"""ESO custom resources (and the stage's other planned Kubernetes objects) as components: each wraps one
+complete manifest built by the library (`secrets_iac.eso`, `secrets_iac.planner.admission`)."""
 
 from __future__ import annotations
 
@@ -52,11 +53,24 @@ class PushSecret(_EsoObject):
     TYPE = "secrets-iac:eso:PushSecret"
 
 
+class Generator(_EsoObject):
+    TYPE = "secrets-iac:eso:Generator"
+
+
+class AdmissionPolicy(_EsoObject):
+    """A ValidatingAdmissionPolicy or its binding (admissionregistration.k8s.io/v1, built in since 1.30)."""
+
+    TYPE = "secrets-iac:k8s:AdmissionPolicy"
+
+
 COMPONENT_BY_KIND: dict[str, type[_EsoObject]] = {
     "SecretStore": SecretStore,
     "ClusterSecretStore": ClusterSecretStore,
     "ExternalSecret": ExternalSecret,
     "PushSecret": PushSecret,
+    "Password": Generator,
+    "ValidatingAdmissionPolicy": AdmissionPolicy,
+    "ValidatingAdmissionPolicyBinding": AdmissionPolicy,
 }
 
 

@@ -26,7 +26,8 @@ class IrsaRoleArgs:
     policies: Mapping[str, pulumi.Input[str]]
     """Inline policy name -> policy JSON (built by `secrets_iac.iam.policies`)."""
     tags: dict[str, str]
-    identity: Literal["irsa", "pod-identity"] = "irsa"
+    identity: Literal["irsa", "pod-identity", "role-chain"] = "irsa"
+    """`role-chain`: assumed by another role (its trust names it); no ServiceAccount of its own."""
     cluster_name: str | None = None
     """Pod Identity: the EKS cluster of the association."""
     create_service_account: bool = True
@@ -34,6 +35,8 @@ class IrsaRoleArgs:
     service_account_labels: dict[str, str] = field(default_factory=dict)
     k8s_depends_on: list[pulumi.Resource] = field(default_factory=list)
     """Kubernetes resources the ServiceAccount waits for (its Namespace when this stack creates it)."""
+    role_depends_on: list[pulumi.Resource] = field(default_factory=list)
+    """Resources the role waits for: the roles its trust names as principal (IAM refuses unknown ones)."""
 
 
 class IrsaRole(pulumi.ComponentResource):
@@ -51,7 +54,7 @@ class IrsaRole(pulumi.ComponentResource):
             name=args.role_name,
             assume_role_policy=json.dumps(args.trust_policy),
             tags=args.tags,
-            opts=pulumi.ResourceOptions(parent=self),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=args.role_depends_on),
         )
         for policy_name, document in args.policies.items():
             aws.iam.RolePolicy(

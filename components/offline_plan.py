@@ -26,8 +26,10 @@ from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
 from secrets_iac.config import NAMESPACE, StageConfig, read_stack_config, stack_file, validate_stack_config
+from secrets_iac.diagram import stage_graph, to_dot, to_mermaid
 from secrets_iac.errors import UserError
 from secrets_iac.plan_output import PlannedResource, write_plan
+from secrets_iac.planner import plan_stage
 from secrets_iac.rules.aws import partition_for
 
 MASK = "[secret]"
@@ -206,5 +208,13 @@ def run_program(project_dir: Path, stack: str) -> list[PlannedResource]:
     return recorder.resources
 
 
-def plan_stack(project_dir: Path, stack: str, out_dir: Path) -> dict[str, int]:
-    return write_plan(run_program(project_dir, stack), out_dir)
+def plan_stack(project_dir: Path, stack: str, out_dir: Path, *, graph: bool = False) -> dict[str, int]:
+    """Run the program for `stack` and write its plan; with `graph`, also `graph.mmd` and `graph.dot`."""
+    resources = run_program(project_dir, stack)
+    extra: dict[str, str] = {}
+    if graph:
+        path = stack_file(project_dir, stack)
+        _, plan = plan_stage(read_stack_config(path), stack, source=f"stacks/{path.name}")
+        drawing = stage_graph(plan)
+        extra = {"graph.mmd": to_mermaid(drawing), "graph.dot": to_dot(drawing, plan.environment)}
+    return write_plan(resources, out_dir, extra)

@@ -60,7 +60,8 @@ class SecretsStage(pulumi.ComponentResource):
         }
 
         self.secret_arns = {}
-        for spec in plan.secrets:
+        generated_entries: list[pulumi.Resource] = []
+        for spec in (*plan.secrets, *plan.generated_secrets):
             initial = (
                 args.initial_values.get(spec.initial_value_config_key)
                 if spec.initial_value_config_key
@@ -80,6 +81,8 @@ class SecretsStage(pulumi.ComponentResource):
                 pulumi.ResourceOptions(parent=self),
             )
             self.secret_arns[spec.name] = entry.arn
+            if spec in plan.generated_secrets:
+                generated_entries.append(entry)
 
         # The controller's role first: its ARN goes into the chart's values. Every other ServiceAccount
         # waits for its Namespace, and those in ESO's namespace for the release that creates it.
@@ -101,7 +104,9 @@ class SecretsStage(pulumi.ComponentResource):
             eso_namespace = plan.eso_install.namespace if plan.eso_install else None
             if release is not None and role.service_account.namespace == eso_namespace:
                 waits_for.append(release)
-            roles[role.key] = self._irsa_role(role, plan, kms_key_id, waits_for)
+            roles[role.key] = self._irsa_role(
+                role, plan, kms_key_id, waits_for, [roles[k] for k in role.waits_for_roles]
+            )
         self.role_arns = {r.role_name: roles[r.key].role_arn for r in plan.roles}
 
         crd_dependencies: list[pulumi.Resource] = list(namespaces.values())
@@ -117,11 +122,37 @@ class SecretsStage(pulumi.ComponentResource):
             )
             for m in plan.stores
         ]
-        for manifest in (*plan.external_secrets, *plan.push_secrets):
+        # The admission policy first, so the stage's own objects are checked by it; generators and the
+        # generated secrets (created empty, tagged for ESO) before the PushSecrets that fill them.
+        admission: list[pulumi.Resource] = [
+            eso_component(_manifest_key(m), m, pulumi.ResourceOptions(parent=self)) for m in plan.admission
+        ]
+        generators: list[pulumi.Resource] = [
+            eso_component(
+                _manifest_key(m), m, pulumi.ResourceOptions(parent=self, depends_on=crd_dependencies)
+            )
+            for m in plan.generators
+        ]
+        for manifest in plan.external_secrets:
             eso_component(
                 _manifest_key(manifest),
                 manifest,
-                pulumi.ResourceOptions(parent=self, depends_on=crd_dependencies + store_components),
+                pulumi.ResourceOptions(
+                    parent=self, depends_on=crd_dependencies + store_components + admission
+                ),
+            )
+        for manifest in plan.push_secrets:
+            eso_component(
+                _manifest_key(manifest),
+                manifest,
+                pulumi.ResourceOptions(
+                    parent=self,
+                    depends_on=crd_dependencies
+                    + store_components
+                    + admission
+                    + generators
+                    + generated_entries,
+                ),
             )
 
         self.kms_key_arn = pulumi.Output.from_input(kms_key_id)
@@ -140,6 +171,7 @@ class SecretsStage(pulumi.ComponentResource):
         plan: StagePlan,
         kms_key_id: pulumi.Input[str] | None,
         waits_for: list[pulumi.Resource],
+        trusted_roles: list[IrsaRole] | None = None,
     ) -> IrsaRole:
         return IrsaRole(
             role.key,
@@ -153,6 +185,7 @@ class SecretsStage(pulumi.ComponentResource):
                 cluster_name=plan.cluster.name,
                 create_service_account=role.create_service_account,
                 k8s_depends_on=waits_for,
+                role_depends_on=list(trusted_roles or []),
             ),
             pulumi.ResourceOptions(parent=self),
         )

@@ -35,6 +35,11 @@ def iam_role_name(project: str, environment: str, purpose: str) -> str:
     return name
 
 
+def iam_role_arn(partition: str, account_id: str, role_name: str) -> str:
+    """The ARN a role named by `iam_role_name` has (no path): known before the role exists."""
+    return f"arn:{partition}:iam::{account_id}:role/{role_name}"
+
+
 def kms_alias(project: str, environment: str) -> str:
     """The alias of a key the stage creates."""
     return f"alias/{project}-{environment}-secrets"

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import shutil
 import tempfile
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -56,8 +57,11 @@ def _file_stem(*parts: str | None) -> str:
     return "-".join(p for p in parts if p).replace("/", "_").lower()
 
 
-def write_plan(resources: list[PlannedResource], out_dir: Path) -> dict[str, int]:
-    """Write manifests/, iam/ and plan.json into `out_dir` atomically (a complete plan or the old one)."""
+def write_plan(
+    resources: list[PlannedResource], out_dir: Path, extra_files: Mapping[str, str] | None = None
+) -> dict[str, int]:
+    """Write manifests/, iam/ and plan.json (and `extra_files`, name -> text, e.g. the diagram) into
+    `out_dir` atomically (a complete plan or the old one)."""
     out_dir = out_dir.resolve()
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
@@ -99,6 +103,8 @@ def write_plan(resources: list[PlannedResource], out_dir: Path) -> dict[str, int
                 for r in resources
             ]
         }
+        for name, text in (extra_files or {}).items():
+            (staging / name).write_text(text, encoding="utf-8")
         (staging / "plan.json").write_text(
             json.dumps(plan, indent=2, sort_keys=True) + "\n", encoding="utf-8"
         )

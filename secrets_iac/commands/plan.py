@@ -18,6 +18,11 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--project-dir", type=Path, default=Path.cwd(), help="folder with Pulumi.yaml (default: .)"
     )
+    parser.add_argument(
+        "--graph",
+        action="store_true",
+        help="also write the stage's diagram: graph.mmd (Mermaid) and graph.dot (Graphviz)",
+    )
     parser.set_defaults(handler=run)
 
 
@@ -25,7 +30,7 @@ def run(args: argparse.Namespace) -> int:
     from components.offline_plan import plan_stack
 
     try:
-        counts = plan_stack(args.project_dir.resolve(), args.stack, args.out)
+        counts = plan_stack(args.project_dir.resolve(), args.stack, args.out, graph=args.graph)
     finally:
         _close_idle_event_loops()
     print(

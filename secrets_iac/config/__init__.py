@@ -22,16 +22,15 @@ from secrets_iac.config.apps import (
     TlsConfig,
 )
 from secrets_iac.config.errors import config_key_path, validation_lines
+from secrets_iac.config.generated import GeneratedConfig
 from secrets_iac.config.model import (
+    AdmissionConfig,
     ClusterConfig,
     EsoInstallConfig,
     KmsConfig,
     KmsMode,
     StageConfig,
-    StaticKeysRef,
-    StoreAuth,
     StoreConfig,
-    StoreKind,
 )
 from secrets_iac.config.reading import (
     NAMESPACE,
@@ -40,24 +39,41 @@ from secrets_iac.config.reading import (
     read_stack_values,
     stack_file,
 )
+from secrets_iac.config.stores import (
+    NamespaceSelectorConfig,
+    RetrySettingsConfig,
+    StaticKeysRef,
+    StoreAccess,
+    StoreAuth,
+    StoreConditionConfig,
+    StoreDefinition,
+    StoreKind,
+)
 from secrets_iac.errors import UserError
 
 __all__ = [
     "NAMESPACE",
+    "AdmissionConfig",
     "AppConfig",
     "ClusterConfig",
     "EsoInstallConfig",
     "FindConfig",
+    "GeneratedConfig",
     "KeyMapping",
     "KmsConfig",
     "KmsMode",
+    "NamespaceSelectorConfig",
     "PushConfig",
+    "RetrySettingsConfig",
     "RotationConfig",
     "SecretConfig",
     "StageConfig",
     "StaticKeysRef",
+    "StoreAccess",
     "StoreAuth",
+    "StoreConditionConfig",
     "StoreConfig",
+    "StoreDefinition",
     "StoreKind",
     "TlsConfig",
     "config_key_path",

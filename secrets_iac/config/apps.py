@@ -10,6 +10,7 @@ from typing import Literal
 from pydantic import Field, field_validator, model_validator
 
 from secrets_iac.config.base import StrictModel, dns_label, duration, secret_path
+from secrets_iac.config.generated import GeneratedConfig
 from secrets_iac.rules import aws
 from secrets_iac.rules.eso import target_policy_problem
 from secrets_iac.rules.k8s import is_dns1123_subdomain, is_secret_key
@@ -122,13 +123,30 @@ class AppConfig(StrictModel):
     find: FindConfig | None = None
     tls: TlsConfig | None = None
     push: tuple[PushConfig, ...] = ()
+    generated: tuple[GeneratedConfig, ...] = Field(
+        (), description="Passwords ESO generates once into Secrets Manager and reads back"
+    )
+    store: str | None = Field(None, description="A stores[] name; none = the app's own SecretStore")
+    refresh_policy: Literal["Periodic", "OnChange", "CreatedOnce"] | None = Field(
+        None, description="ExternalSecret refreshPolicy; unset = ESO's default (Periodic)"
+    )
+
+    @property
+    def reads(self) -> bool:
+        """The app has an ExternalSecret, so it needs a read store."""
+        return bool(self.secrets or self.find or self.generated)
+
+    @property
+    def pushes(self) -> bool:
+        """The app has PushSecrets (its own or for generated credentials), so it needs a push store."""
+        return bool(self.push or self.generated)
 
     @field_validator("name", "namespace")
     @classmethod
     def _label(cls, value: str) -> str:
         return dns_label(value, "name")
 
-    @field_validator("service_account", "target_name")
+    @field_validator("service_account", "target_name", "store")
     @classmethod
     def _subdomain(cls, value: str | None) -> str | None:
         if value is not None and (not is_dns1123_subdomain(value)):
@@ -149,7 +167,7 @@ class AppConfig(StrictModel):
         dupes = sorted({n for n in names if names.count(n) > 1})
         if dupes:
             raise ValueError(f"secret names must be unique within an app: {', '.join(dupes)}")
-        keys = [k.secret_key for s in self.secrets for k in s.keys]
+        keys = [k.secret_key for s in self.secrets for k in s.keys] + [g.key for g in self.generated]
         dupes = sorted({k for k in keys if keys.count(k) > 1})
         if dupes:
             raise ValueError(f"secretKey values must be unique within an app: {', '.join(dupes)}")
@@ -157,12 +175,22 @@ class AppConfig(StrictModel):
         if clashes:
             # ESO refuses to push into a secret it did not create (no managed-by: external-secrets tag).
             raise ValueError(f"push remoteName must not be one of the app's secrets: {', '.join(clashes)}")
+        generated = [g.name for g in self.generated]
+        taken = sorted(
+            (set(generated) & (set(names) | {p.remote_name for p in self.push}))
+            | {n for n in generated if generated.count(n) > 1}
+        )
+        if taken:
+            raise ValueError(
+                f"generated names must differ from each other, secrets and push: {', '.join(taken)}"
+            )
         if self.tls is not None and self.tls.secret not in names:
             raise ValueError(
                 f"tls.secret {self.tls.secret!r} is not one of the app's secrets ({', '.join(names)})"
             )
-        if not self.secrets and self.find is None and self.push == ():
+        if not self.reads and not self.pushes:
             raise ValueError(
-                "an app needs secrets, find or push (an ExternalSecret with no data is rejected by ESO)"
+                "an app needs secrets, find, generated or push (an ExternalSecret with no data is rejected "
+                "by ESO)"
             )
         return self

@@ -14,6 +14,7 @@ from pydantic import Field, field_validator, model_validator
 
 from secrets_iac.config.apps import AppConfig
 from secrets_iac.config.base import StrictModel, dns_label, secret_path
+from secrets_iac.config.stores import StaticKeysRef, StoreAuth, StoreDefinition, StoreKind, store_problems
 from secrets_iac.iam.trust import oidc_issuer_host_path
 from secrets_iac.naming import stage_prefix
 from secrets_iac.rules import aws
@@ -75,32 +76,9 @@ class ClusterConfig(StrictModel):
         return self
 
 
-class StoreKind(StrEnum):
-    SECRET_STORE = "SecretStore"
-    CLUSTER_SECRET_STORE = "ClusterSecretStore"
-
-
-class StoreAuth(StrEnum):
-    IRSA = "irsa"
-    """`auth.jwt.serviceAccountRef`: a dedicated ServiceAccount whose role the store uses (recommended)."""
-    CONTROLLER = "controller"
-    """No auth block: the ESO controller's own IRSA role."""
-    POD_IDENTITY = "podIdentity"
-    """No auth block: the controller's identity through EKS Pod Identity."""
-    STATIC = "static"
-    """`auth.secretRef`: long-lived access keys in a Kubernetes Secret (discouraged)."""
-
-
-class StaticKeysRef(StrictModel):
-    """Where a `static` store finds its access keys."""
-
-    secret_name: str
-    access_key_id_key: str = "access-key-id"
-    secret_access_key_key: str = "secret-access-key"
-
-
 class StoreConfig(StrictModel):
-    """How ExternalSecrets reach Secrets Manager."""
+    """Shorthand for the stage's stores: `kind: SecretStore` sets the defaults of every per-app store;
+    `kind: ClusterSecretStore` is one store serving every app (not combined with `stores[]`)."""
 
     kind: StoreKind = StoreKind.SECRET_STORE
     name: str = Field("aws-secrets-manager", description="Store name (per app namespace for SecretStore)")
@@ -127,6 +105,12 @@ class StoreConfig(StrictModel):
         if self.auth is not StoreAuth.STATIC and self.static_keys is not None:
             raise ValueError(f"staticKeys is only used when auth is static (auth is {self.auth.value})")
         return self
+
+
+class AdmissionConfig(StrictModel):
+    """The stage's ValidatingAdmissionPolicy holding ExternalSecrets/PushSecrets to their grants."""
+
+    enabled: bool = Field(True, description="Render the policy and its binding (Kubernetes >= 1.30)")
 
 
 class EsoInstallConfig(StrictModel):
@@ -162,6 +146,8 @@ class StageConfig(StrictModel):
     recovery_window_in_days: int = Field(30, description="7-30 days before a deleted secret is gone")
     kms: KmsConfig = Field(default_factory=KmsConfig)
     store: StoreConfig = Field(default_factory=StoreConfig)
+    stores: tuple[StoreDefinition, ...] = Field((), description="Named stores apps share (apps[].store)")
+    admission: AdmissionConfig = Field(default_factory=AdmissionConfig)
     eso: EsoInstallConfig = Field(default_factory=EsoInstallConfig)
     tags: dict[str, str] = Field(default_factory=dict, description="Extra tags on every AWS resource")
     apps: tuple[AppConfig, ...]
@@ -235,17 +221,9 @@ class StageConfig(StrictModel):
         dupes = sorted({n for n in names if names.count(n) > 1})
         if dupes:
             raise ValueError(f"app names must be unique: {', '.join(dupes)}")
-        per_app = self.store.kind is StoreKind.SECRET_STORE and self.store.auth is StoreAuth.IRSA
-        for index, app in enumerate(self.apps):
-            if per_app and app.service_account is None:
-                raise ValueError(
-                    f"apps[{index}].serviceAccount is required with a SecretStore using irsa auth"
-                )
-        if self.store.auth is StoreAuth.POD_IDENTITY and not self.eso.install:
-            # The association targets the controller's ServiceAccount, which this stack then owns.
-            raise ValueError(
-                "store.auth podIdentity needs eso.install true (the controller's ServiceAccount)"
-            )
+        problems = store_problems(self)
+        if problems:
+            raise ValueError("; ".join(problems))
         return self
 
     def stage_name(self, stack: str) -> str:

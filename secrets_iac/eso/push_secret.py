@@ -31,6 +31,7 @@ from secrets_iac.eso.common import (
     prune,
     render_metadata,
 )
+from secrets_iac.eso.generators import GeneratorRef, check_generator_ref
 from secrets_iac.rules.k8s import is_secret_key
 from secrets_iac.rules.keys import MANAGED_BY_TAG
 
@@ -74,12 +75,14 @@ class PushSecretArgs:
 
     metadata: ObjectMeta
     """Name and (required) namespace."""
-    secret_name: str
-    """``selector.secret.name``: the source Secret in the same namespace."""
+    secret_name: str | None
+    """``selector.secret.name``: the source Secret in the same namespace (or None with `generator`)."""
     secret_store_refs: tuple[StoreRef, ...]
     """Stores to push to (at least one)."""
     data: tuple[PushSecretData, ...]
     """What to push (at least one entry)."""
+    generator: GeneratorRef | None = None
+    """``selector.generatorRef``: push a generator's output instead of a Secret (exactly one of the two)."""
     refresh_interval: str = "1h"
     """``spec.refreshInterval``: Go duration."""
     update_policy: PushUpdatePolicy = "Replace"
@@ -119,7 +122,12 @@ def _check_push_metadata(p: Problems, path: str, meta: PushSecretMetadata) -> No
 
 def _check_push_secret(p: Problems, args: PushSecretArgs) -> None:
     check_metadata(p, args.metadata, namespaced=True)
-    check_name(p, "spec.selector.secret.name", args.secret_name)
+    if (args.secret_name is None) == (args.generator is None):
+        p.add("spec.selector", args.secret_name, "needs exactly one of a Secret name or a generatorRef")
+    if args.secret_name is not None:
+        check_name(p, "spec.selector.secret.name", args.secret_name)
+    if args.generator is not None:
+        check_generator_ref(p, "spec.selector.generatorRef", args.generator)
     check_duration(p, "spec.refreshInterval", args.refresh_interval)
     check_enum(p, "spec.updatePolicy", args.update_policy, PushUpdatePolicy)
     check_enum(p, "spec.deletionPolicy", args.deletion_policy, PushDeletionPolicy)
@@ -187,7 +195,11 @@ def push_secret(args: PushSecretArgs) -> dict[str, Any]:
         "updatePolicy": args.update_policy,
         "deletionPolicy": args.deletion_policy,
         "secretStoreRefs": [{"name": r.name, "kind": r.kind} for r in args.secret_store_refs],
-        "selector": {"secret": {"name": args.secret_name}},
+        "selector": (
+            {"generatorRef": args.generator.render()}
+            if args.generator is not None
+            else {"secret": {"name": args.secret_name}}
+        ),
         "data": data,
     }
     return manifest(

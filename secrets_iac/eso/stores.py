@@ -8,7 +8,7 @@ recovery window, intervals.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Final, TypeAlias
+from typing import Any, Final, Literal, TypeAlias
 
 from secrets_iac.eso.common import (
     ESO_API_VERSION,
@@ -18,6 +18,7 @@ from secrets_iac.eso.common import (
     ObjectMeta,
     Problems,
     check_duration,
+    check_enum,
     check_label_selector,
     check_metadata,
     check_name,
@@ -32,6 +33,7 @@ from secrets_iac.rules.eso import anchoring_problem, go_regexp_problem, recovery
 from secrets_iac.rules.k8s import is_secret_key
 
 AWS_SERVICE_SECRETS_MANAGER: Final = "SecretsManager"
+SessionTagsPolicy: TypeAlias = Literal["None", "Simple"]
 
 
 @dataclass(frozen=True)
@@ -101,6 +103,9 @@ class AwsSecretsManagerProvider:
     """IAM role ARN ESO assumes *after* getting base credentials. Do not set it to the IRSA role itself."""
     recovery_window_in_days: int | None = None
     """``secretsManager.recoveryWindowInDays`` (7-30) used when a PushSecret deletes a secret."""
+    session_tags_policy: SessionTagsPolicy | None = None
+    """``Simple`` (ESO >= v2.5): assume ``role`` with the session tags ``esoNamespace`` (the
+    ExternalSecret's namespace), ``esoStoreName``, ``esoStoreKind``; needs ``role``."""
 
 
 @dataclass(frozen=True)
@@ -201,6 +206,14 @@ def _check_provider(p: Problems, provider: AwsSecretsManagerProvider, *, store_n
         not isinstance(provider.role, str) or not IAM_ROLE_ARN.match(provider.role)
     ):
         p.add(f"{path}.role", provider.role, "must be an IAM role ARN (arn:aws:iam::<12 digits>:role/<name>)")
+    if provider.session_tags_policy is not None:
+        check_enum(p, f"{path}.sessionTagsPolicy", provider.session_tags_policy, SessionTagsPolicy)
+        if provider.session_tags_policy != "None" and provider.role is None:
+            p.add(
+                f"{path}.sessionTagsPolicy",
+                provider.session_tags_policy,
+                "session tags are sent on the AssumeRole of spec.provider.aws.role: set role",
+            )
     if provider.recovery_window_in_days is not None:
         problem = recovery_window_problem(provider.recovery_window_in_days)
         if problem:
@@ -278,6 +291,7 @@ def _store_spec(
             "region": provider.region,
             "auth": _render_auth(provider.auth),
             "role": provider.role,
+            "sessionTagsPolicy": provider.session_tags_policy,
             "secretsManager": prune({"recoveryWindowInDays": provider.recovery_window_in_days}),
         }
     )

@@ -15,7 +15,7 @@ Secrets of one environment are named ``<prefix>/<app>/<name>``; the resource pat
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,8 +27,10 @@ __all__ = [
     "ESO_MANAGED_BY_TAG_VALUE",
     "POLICY_VERSION",
     "SecretScope",
+    "exact_secret_arn_pattern",
     "push_policy",
     "read_policy",
+    "resources",
     "secrets_arn_pattern",
 ]
 
@@ -125,7 +127,7 @@ def _actions(actions: Iterable[str]) -> list[str]:
 
 
 def _statement(
-    sid: str, actions: Iterable[str], resource: str, condition: dict[str, Any] | None = None
+    sid: str, actions: Iterable[str], resource: str | list[str], condition: dict[str, Any] | None = None
 ) -> dict[str, Any]:
     statement: dict[str, Any] = {
         "Sid": sid,
@@ -156,6 +158,37 @@ def secrets_arn_pattern(scope: SecretScope) -> str:
     return f"arn:{scope.partition}:secretsmanager:{scope.region}:{scope.account_id}:secret:{scope.prefix}/*"
 
 
+def exact_secret_arn_pattern(scope: SecretScope, name: str) -> str:
+    """ARN pattern of exactly the secret `name` (a full secret name under ``scope.prefix``).
+
+    ``-??????`` is the random suffix AWS appends: six characters, so ``<name>-other`` (whose ARN ends in
+    ``-other-XXXXXX``) and ``<name>x`` never match, only ``<name>`` itself (AWS's documented pattern).
+    """
+    if not name.startswith(f"{scope.prefix}/"):
+        raise ValueError(f"name: {name!r} is not under the scope's prefix {scope.prefix!r}")
+    _validate_prefix(name)
+    return f"arn:{scope.partition}:secretsmanager:{scope.region}:{scope.account_id}:secret:{name}-??????"
+
+
+def resources(patterns: Iterable[str]) -> str | list[str]:
+    """One pattern as a string (how single-resource documents have always rendered), several sorted."""
+    unique = sorted(set(patterns))
+    return unique[0] if len(unique) == 1 else unique
+
+
+def _prefix_patterns(scope: SecretScope, prefixes: Sequence[str] | None) -> str | list[str]:
+    """``<prefix>/*`` of the scope, or of each of `prefixes` (each under the scope's prefix)."""
+    if not prefixes:
+        return secrets_arn_pattern(scope)
+    for prefix in prefixes:
+        if prefix != scope.prefix and not prefix.startswith(f"{scope.prefix}/"):
+            raise ValueError(f"prefixes: {prefix!r} is not under the scope's prefix {scope.prefix!r}")
+        _validate_prefix(prefix)
+    return resources(
+        secrets_arn_pattern(SecretScope(scope.region, scope.account_id, prefix)) for prefix in prefixes
+    )
+
+
 def _kms_via_secretsmanager(key_arn: str, region: str, sid: str, actions: Iterable[str]) -> dict[str, Any]:
     """Use of the env key, only when Secrets Manager in the scope's region makes the call on our behalf."""
     return _statement(
@@ -163,8 +196,11 @@ def _kms_via_secretsmanager(key_arn: str, region: str, sid: str, actions: Iterab
     )
 
 
-def read_policy(scope: SecretScope, *, find: bool = False) -> dict[str, Any]:
-    """Identity policy for an ESO store that only reads this environment's secrets.
+def read_policy(
+    scope: SecretScope, *, find: bool = False, prefixes: Sequence[str] | None = None
+) -> dict[str, Any]:
+    """Identity policy for an ESO store that only reads this environment's secrets (or, with `prefixes`,
+    only the secrets under those prefixes: the apps a shared store serves, each with its ``/`` boundary).
 
     Statements (by ``Sid``):
 
@@ -180,7 +216,9 @@ def read_policy(scope: SecretScope, *, find: bool = False) -> dict[str, Any]:
       and tags (never values) of every secret in the account and region; AWS additionally authorises
       BatchGetSecretValue against ``GetSecretValue`` on each secret, so values stay limited to the prefix.
     """
-    statements = [_statement("SecretsManagerReadEnvSecrets", _READ_ACTIONS, secrets_arn_pattern(scope))]
+    statements = [
+        _statement("SecretsManagerReadEnvSecrets", _READ_ACTIONS, _prefix_patterns(scope, prefixes))
+    ]
     if scope.kms_key_arn is not None:
         statements.append(
             _kms_via_secretsmanager(
@@ -192,8 +230,19 @@ def read_policy(scope: SecretScope, *, find: bool = False) -> dict[str, Any]:
     return _document(statements)
 
 
-def push_policy(scope: SecretScope, *, manage_resource_policy: bool = False) -> dict[str, Any]:
+def push_policy(
+    scope: SecretScope,
+    *,
+    manage_resource_policy: bool = False,
+    names: Sequence[str] | None = None,
+    request_tags: Mapping[str, str] | None = None,
+) -> dict[str, Any]:
     """Identity policy for an ESO store that PushSecrets into this environment's secrets (ESO v2.9 behaviour).
+
+    With `names`, every statement is limited to exactly those secrets (:func:`exact_secret_arn_pattern`):
+    the remote keys the app's PushSecrets push and its generated credentials, never its git-managed
+    secrets. `request_tags` are further tags CreateSecret and TagResource must carry (e.g. the ``namespace``
+    tag a ``sessionTags`` store reads by), so the role cannot point a secret at another namespace.
 
     Statements (by ``Sid``), all limited to :func:`secrets_arn_pattern` except the KMS one:
 
@@ -231,7 +280,9 @@ def push_policy(scope: SecretScope, *, manage_resource_policy: bool = False) -> 
     * Replication (``ReplicateSecretToRegions`` / ``RemoveRegionsFromReplication``) is not granted;
       PushSecrets that set ``replicationLocations`` will fail.
     """
-    pattern = secrets_arn_pattern(scope)
+    pattern: str | list[str] = (
+        resources(exact_secret_arn_pattern(scope, n) for n in names) if names else secrets_arn_pattern(scope)
+    )
     update_actions = [
         "secretsmanager:DeleteResourcePolicy",
         "secretsmanager:PutSecretValue",
@@ -239,7 +290,8 @@ def push_policy(scope: SecretScope, *, manage_resource_policy: bool = False) -> 
     ]
     if manage_resource_policy:
         update_actions.append("secretsmanager:PutResourcePolicy")
-    request_tag = {"StringEquals": {f"aws:RequestTag/{ESO_MANAGED_BY_TAG_KEY}": ESO_MANAGED_BY_TAG_VALUE}}
+    required = {ESO_MANAGED_BY_TAG_KEY: ESO_MANAGED_BY_TAG_VALUE, **(request_tags or {})}
+    request_tag = {"StringEquals": {f"aws:RequestTag/{k}": v for k, v in sorted(required.items())}}
     statements = [
         _statement(
             "SecretsManagerInspectEnvSecrets",

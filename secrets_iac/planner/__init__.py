@@ -11,11 +11,20 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from secrets_iac.config import KmsMode, StageConfig, StoreAuth, validate_stack_config
+from secrets_iac import eso
+from secrets_iac.config import AppConfig, KmsMode, StageConfig, StoreAuth, validate_stack_config
 from secrets_iac.errors import UserError
 from secrets_iac.naming import kms_alias, secret_name
-from secrets_iac.planner.identities import policy_document, roles
-from secrets_iac.planner.manifests import external_secrets, push_objects, read_stores
+from secrets_iac.planner.admission import admission_objects
+from secrets_iac.planner.generators import generated_objects
+from secrets_iac.planner.identities import policy_document, push_auth, role_arn, roles, store_role
+from secrets_iac.planner.manifests import (
+    external_secrets,
+    push_objects,
+    push_store_name,
+    push_tags,
+    pusher_service_account,
+)
 from secrets_iac.planner.specs import (
     ClusterPlan,
     EsoInstallPlan,
@@ -27,8 +36,15 @@ from secrets_iac.planner.specs import (
     ServiceAccountRef,
     StagePlan,
 )
+from secrets_iac.planner.stores import (
+    ResolvedStore,
+    read_store_manifest,
+    resolve_stores,
+    static_auth,
+    store_for_app,
+)
 from secrets_iac.rules.aws import partition_for
-from secrets_iac.rules.keys import standard_tags
+from secrets_iac.rules.keys import NAMESPACE_TAG, standard_tags
 
 __all__ = [
     "ClusterPlan",
@@ -44,6 +60,8 @@ __all__ = [
     "policy_document",
     "render_stage",
     "render_stage_checked",
+    "role_arn",
+    "store_role",
 ]
 
 
@@ -57,42 +75,91 @@ def _kms(config: StageConfig, env: str, prefix: str) -> KmsPlan:
     )
 
 
+def _namespace_tag(app: AppConfig, store: ResolvedStore | None) -> dict[str, str]:
+    """Behind a sessionTags store, the tag its reader matches against the session's esoNamespace."""
+    return {NAMESPACE_TAG: app.namespace} if store is not None and store.by_session_tags else {}
+
+
+def _push_auth(config: StageConfig, app: AppConfig, store: ResolvedStore | None) -> eso.AwsAuth:
+    auth = push_auth(config, store)
+    if auth is StoreAuth.IRSA:
+        return eso.IrsaAuth(pusher_service_account(app))
+    if auth is StoreAuth.STATIC:
+        keys = store.static_keys if store is not None else config.store.static_keys
+        assert keys is not None  # the config model requires it for static auth
+        return static_auth(keys, None)
+    return eso.ControllerIdentityAuth()
+
+
 def render_stage(config: StageConfig, stack: str) -> StagePlan:
     """Everything the stage declares, decided from config alone; raises ValueError (EsoSpecError, a name
     past IAM's limit) on what the cloud or ESO's webhook would refuse later."""
     env = config.stage_name(stack)
     prefix = config.prefix(stack)
     kms = _kms(config, env, prefix)
+    read_stores = resolve_stores(config)
+    store_of = {app.name: store_for_app(read_stores, app) for app in config.apps}
     secrets = tuple(
         SecretSpec(
             key=f"{app.name}-{s.name.replace('/', '-')}",
             name=secret_name(prefix, app.name, s.name),
             app=app.name,
             description=s.description,
-            tags=standard_tags(env, config.tags, app.name),
+            tags={**standard_tags(env, config.tags, app.name), **_namespace_tag(app, store_of[app.name])},
             rotation=RotationSpec(s.rotation.lambda_arn, s.rotation.schedule) if s.rotation else None,
             initial_value_config_key=s.initial_value_config_key,
         )
         for app in config.apps
         for s in app.secrets
     )
-    stores = read_stores(config, env)
+    stores = [read_store_manifest(config, env, store) for store in read_stores]
     externals: list[dict[str, Any]] = []
     push_secrets: list[dict[str, Any]] = []
+    generated_secrets: list[SecretSpec] = []
+    generators: list[dict[str, Any]] = []
     for app in config.apps:
-        externals.extend(external_secrets(config, app, env, prefix))
-        if app.push:
-            push_store, *pushes = push_objects(config, app, env, prefix, kms.key_id)
+        store = store_of[app.name]
+        if store is not None:
+            externals.extend(external_secrets(app, env, prefix, store.ref))
+        if app.pushes:
+            abac_tag = _namespace_tag(app, store)
+            push_store, *pushes = push_objects(
+                config,
+                app,
+                env,
+                prefix,
+                kms.key_id,
+                _push_auth(config, app, store),
+                {**push_tags(env, app), **abac_tag},
+            )
             stores.append(push_store)
             push_secrets.extend(pushes)
-    stage_roles, controller_key = roles(config, env, prefix)
+            generated = generated_objects(
+                config,
+                app,
+                env,
+                prefix,
+                kms_key_id=kms.key_id,
+                push_store=eso.StoreRef(push_store_name(config)),
+                extra_tags=abac_tag,
+            )
+            generated_secrets.extend(generated.secrets)
+            generators.extend(generated.generators)
+            push_secrets.extend(generated.push_secrets)
+    stage_roles, controller_key = roles(config, env, prefix, read_stores)
+    admission = (
+        admission_objects(config, env, prefix, read_stores, push_store_name(config))
+        if config.admission.enabled
+        else ()
+    )
     eso_install = None
     if config.eso.install:
         eso_install = EsoInstallPlan(
             chart_version=config.eso.chart_version,
             namespace=config.eso.namespace,
             controller_service_account=config.eso.controller_service_account,
-            annotate_controller=controller_key is not None and config.store.auth is StoreAuth.CONTROLLER,
+            annotate_controller=controller_key is not None
+            and next(r for r in stage_roles if r.key == controller_key).identity == "irsa",
         )
     return StagePlan(
         project=config.project,
@@ -115,6 +182,9 @@ def render_stage(config: StageConfig, stack: str) -> StagePlan:
         external_secrets=tuple(externals),
         push_secrets=tuple(push_secrets),
         controller_role_key=controller_key,
+        generated_secrets=tuple(generated_secrets),
+        generators=tuple(generators),
+        admission=tuple(admission),
     )
 
 

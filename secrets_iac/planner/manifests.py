@@ -1,11 +1,11 @@
-"""The stage's ESO objects: read stores, ExternalSecrets, push-only stores and PushSecrets."""
+"""The apps' ESO objects: ExternalSecrets, push-only stores and PushSecrets (read stores: `stores`)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from secrets_iac import eso
-from secrets_iac.config import AppConfig, StageConfig, StoreAuth, StoreKind
+from secrets_iac.config import AppConfig, StageConfig
 from secrets_iac.naming import app_prefix, secret_name
 from secrets_iac.rules.keys import APP_TAG, ENVIRONMENT_TAG, standard_labels
 
@@ -20,38 +20,13 @@ def _provider(config: StageConfig, auth: eso.AwsAuth) -> eso.AwsSecretsManagerPr
     )
 
 
-def _static_auth(config: StageConfig, namespace: str | None) -> eso.StaticKeysAuth:
-    keys = config.store.static_keys
-    assert keys is not None  # the config model requires it for static auth
-    return eso.StaticKeysAuth(
-        access_key_id=eso.SecretKeySelector(keys.secret_name, keys.access_key_id_key, namespace),
-        secret_access_key=eso.SecretKeySelector(keys.secret_name, keys.secret_access_key_key, namespace),
-    )
-
-
-def _reader_auth(config: StageConfig, app: AppConfig | None) -> eso.AwsAuth:
-    """Auth of the read store: `app` is None for the stage's ClusterSecretStore."""
-    auth = config.store.auth
-    if auth is StoreAuth.STATIC:
-        return _static_auth(config, config.eso.namespace if app is None else None)
-    if auth is not StoreAuth.IRSA:
-        return eso.ControllerIdentityAuth()
-    if app is None:
-        # Named namespace: without it ESO would look the SA up in every ExternalSecret's namespace.
-        return eso.IrsaAuth(config.store.service_account, config.eso.namespace)
-    assert app.service_account is not None  # required by the config model for per-app irsa stores
-    return eso.IrsaAuth(app.service_account)
-
-
 def pusher_service_account(app: AppConfig) -> str:
     return f"{app.name}-secrets-pusher"
 
 
-def external_secrets(config: StageConfig, app: AppConfig, env: str, prefix: str) -> list[dict[str, Any]]:
-    if config.store.kind is StoreKind.CLUSTER_SECRET_STORE:
-        store = eso.StoreRef(config.store.name, "ClusterSecretStore")
-    else:
-        store = eso.StoreRef(config.store.name, "SecretStore")
+def external_secrets(app: AppConfig, env: str, prefix: str, store: eso.StoreRef) -> list[dict[str, Any]]:
+    """The app's ExternalSecrets through its read store `store`: its secrets, find and generated
+    credentials into `<app>-secrets`, and the TLS Secret."""
     tls_secret = app.tls.secret if app.tls else None
     data: list[eso.ExternalSecretData] = []
     data_from: list[eso.DataFrom] = []
@@ -68,8 +43,13 @@ def external_secrets(config: StageConfig, app: AppConfig, env: str, prefix: str)
             )
         else:
             data_from.append(eso.DataFromExtract(eso.RemoteRef(key=key)))
+    data.extend(
+        eso.ExternalSecretData(g.key, eso.RemoteRef(key=secret_name(prefix, app.name, g.name)))
+        for g in app.generated
+    )
     if app.find is not None:
-        path = "/".join(p for p in (app_prefix(prefix, app.name), app.find.path.strip("/")) if p)
+        # `find.path` is a name-prefix filter: it ends in `/` so `<app>-other/...` never matches.
+        path = f"{app_prefix(prefix, app.name)}/{app.find.path.strip('/')}".rstrip("/") + "/"
         data_from.append(eso.DataFromFind(path=path, tags=app.find.tags))
     target = eso.TargetArgs(
         name=app.target_name or f"{app.name}-secrets",
@@ -86,6 +66,7 @@ def external_secrets(config: StageConfig, app: AppConfig, env: str, prefix: str)
                     data=tuple(data),
                     data_from=tuple(data_from),
                     refresh_interval=app.refresh_interval,
+                    refresh_policy=app.refresh_policy,
                     target=target,
                 )
             )
@@ -106,6 +87,7 @@ def external_secrets(config: StageConfig, app: AppConfig, env: str, prefix: str)
                         ),
                     ),
                     refresh_interval=app.refresh_interval,
+                    refresh_policy=app.refresh_policy,
                     target=eso.TargetArgs(
                         name=app.tls.target_name or f"{app.name}-tls",
                         creation_policy=app.creation_policy,
@@ -118,17 +100,22 @@ def external_secrets(config: StageConfig, app: AppConfig, env: str, prefix: str)
     return manifests
 
 
+def push_store_name(config: StageConfig) -> str:
+    return f"{config.store.name}-push"
+
+
 def push_objects(
-    config: StageConfig, app: AppConfig, env: str, prefix: str, kms_key_id: str | None
+    config: StageConfig,
+    app: AppConfig,
+    env: str,
+    prefix: str,
+    kms_key_id: str | None,
+    auth: eso.AwsAuth,
+    tags: dict[str, str],
 ) -> list[dict[str, Any]]:
-    """A push-only SecretStore in the app's namespace and one PushSecret per target."""
-    store_name = f"{config.store.name}-push"
-    if config.store.auth is StoreAuth.IRSA:
-        auth: eso.AwsAuth = eso.IrsaAuth(pusher_service_account(app))
-    elif config.store.auth is StoreAuth.STATIC:
-        auth = _static_auth(config, None)
-    else:
-        auth = eso.ControllerIdentityAuth()
+    """A push-only SecretStore in the app's namespace and one PushSecret per `push` target (`tags` on
+    what they create; ESO adds managed-by itself)."""
+    store_name = push_store_name(config)
     manifests = [
         eso.secret_store(
             eso.SecretStoreArgs(_meta(store_name, app.namespace, env, app.name), _provider(config, auth))
@@ -149,7 +136,7 @@ def push_objects(
                                 secret_push_format="string",
                                 kms_key_id=kms_key_id,
                                 description=f"Pushed by ESO from {app.namespace}/{target.secret_name}",
-                                tags=_push_tags(env, app.name),
+                                tags=tags,
                             ),
                         ),
                     ),
@@ -162,33 +149,6 @@ def push_objects(
     return manifests
 
 
-def _push_tags(environment: str, app: str) -> dict[str, str]:
+def push_tags(environment: str, app: AppConfig) -> dict[str, str]:
     """Tags ESO puts on what it pushes; it adds `managed-by: external-secrets` itself."""
-    return {ENVIRONMENT_TAG: environment, APP_TAG: app}
-
-
-def read_stores(config: StageConfig, env: str) -> list[dict[str, Any]]:
-    """The read stores: one ClusterSecretStore for the stage, or a SecretStore per app namespace."""
-    if config.store.kind is StoreKind.CLUSTER_SECRET_STORE:
-        namespaces = tuple(sorted({app.namespace for app in config.apps if app.secrets or app.find}))
-        return [
-            eso.cluster_secret_store(
-                eso.ClusterSecretStoreArgs(
-                    metadata=_meta(config.store.name, None, env),
-                    provider=_provider(config, _reader_auth(config, None)),
-                    conditions=(eso.NamespaceCondition(namespaces=namespaces),),
-                    refresh_interval=config.store.refresh_interval or None,
-                )
-            )
-        ]
-    return [
-        eso.secret_store(
-            eso.SecretStoreArgs(
-                metadata=_meta(config.store.name, app.namespace, env, app.name),
-                provider=_provider(config, _reader_auth(config, app)),
-                refresh_interval=config.store.refresh_interval or None,
-            )
-        )
-        for app in config.apps
-        if app.secrets or app.find
-    ]
+    return {ENVIRONMENT_TAG: environment, APP_TAG: app.name}

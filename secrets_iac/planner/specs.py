@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from secrets_iac.config import KmsMode
@@ -56,14 +56,26 @@ class EsoInstallPlan:
     """The controller's SA carries the controller role's IRSA annotation (store auth `controller`)."""
 
 
+PolicyAccess = Literal["read", "push", "read-by-namespace-tag", "assume-reader"]
+
+
 @dataclass(frozen=True)
 class PolicySpec:
-    """One inline policy: which document builder, over which name prefix."""
+    """One inline policy: which document builder, over which names."""
 
     name: str
-    access: Literal["read", "push"]
+    access: PolicyAccess
     prefix: str
+    """The scope's prefix: the stage's, or the app's for a per-app role."""
     find: bool = False
+    prefixes: tuple[str, ...] = ()
+    """read: only these prefixes under `prefix` (the apps a shared store serves); empty = all of `prefix`."""
+    names: tuple[str, ...] = ()
+    """push: exactly these secret names (what the PushSecrets push, generated credentials)."""
+    request_tags: dict[str, str] = field(default_factory=dict)
+    """push: tags CreateSecret/TagResource must carry besides managed-by (the ABAC namespace tag)."""
+    role_arn: str | None = None
+    """assume-reader: the reader role the store's identity assumes with session tags."""
 
 
 @dataclass(frozen=True)
@@ -72,10 +84,13 @@ class RoleSpec:
     """Logical name of the IrsaRole component."""
     role_name: str
     service_account: ServiceAccountRef
-    identity: Literal["irsa", "pod-identity"]
+    identity: Literal["irsa", "pod-identity", "role-chain"]
+    """How the role is assumed: IRSA, EKS Pod Identity, or by another role (`role-chain`, no SA)."""
     create_service_account: bool
     policies: tuple[PolicySpec, ...]
     trust_policy: dict[str, Any]
+    waits_for_roles: tuple[str, ...] = ()
+    """Keys of roles this role's trust names as principal (IAM refuses a principal that does not exist)."""
 
 
 @dataclass(frozen=True)
@@ -113,3 +128,9 @@ class StagePlan:
     push_secrets: tuple[dict[str, Any], ...]
     controller_role_key: str | None
     """The role whose ARN annotates the ESO controller's ServiceAccount (controller identity)."""
+    generated_secrets: tuple[SecretSpec, ...] = ()
+    """Secrets whose value ESO generates and pushes once (created empty, tagged for ESO); never synced."""
+    generators: tuple[dict[str, Any], ...] = ()
+    """ESO generator objects (Password)."""
+    admission: tuple[dict[str, Any], ...] = ()
+    """The stage's ValidatingAdmissionPolicy and its binding."""

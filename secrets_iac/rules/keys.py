@@ -13,12 +13,19 @@ ESO_MANAGED_BY: Final = "external-secrets"
 """`managed-by` value ESO (v2.9) puts on secrets it creates and requires before it writes or deletes."""
 ENVIRONMENT_TAG: Final = "environment"
 APP_TAG: Final = "app"
-RESERVED_TAGS: Final = frozenset({MANAGED_BY_TAG, ENVIRONMENT_TAG, APP_TAG})
+NAMESPACE_TAG: Final = "namespace"
+"""The Kubernetes namespace whose ExternalSecrets may read a secret through a `sessionTags` store (ABAC).
+Set by Pulumi (`SecretEntry`) and by the app's PushSecrets only; no role may set another value."""
+RESERVED_TAGS: Final = frozenset({MANAGED_BY_TAG, ENVIRONMENT_TAG, APP_TAG, NAMESPACE_TAG})
 """Tags secrets-iac sets itself; stack config may not set them."""
 
 MANAGED_BY_LABEL: Final = "app.kubernetes.io/managed-by"
 ENVIRONMENT_LABEL: Final = "secrets-iac/environment"
 APP_LABEL: Final = "secrets-iac/app"
+ESO_SESSION_NAMESPACE_TAG: Final = "esoNamespace"
+"""STS session tag ESO (>= v2.5, `sessionTagsPolicy: Simple`) sets to the ExternalSecret's namespace."""
+ESO_SESSION_STORE_NAME_TAG: Final = "esoStoreName"
+ESO_SESSION_STORE_KIND_TAG: Final = "esoStoreKind"
 ROLE_ARN_ANNOTATION: Final = "eks.amazonaws.com/role-arn"
 """IRSA: the ServiceAccount annotation the EKS pod identity webhook reads."""
 

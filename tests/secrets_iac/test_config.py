@@ -146,7 +146,7 @@ def test_bad_duration_names_file_and_key_path() -> None:
             lambda v: v.update(store={"auth": "static"}),
             "secrets-iac:store: staticKeys is required when auth is static",
         ),
-        (lambda v: v["apps"][0].update(secrets=[], push=[]), "an app needs secrets, find or push"),
+        (lambda v: v["apps"][0].update(secrets=[], push=[]), "an app needs secrets, find, generated or push"),
         (
             lambda v: v["apps"][0]["push"][0].update(remoteName="db"),
             "secrets-iac:apps[0]: push remoteName must not be one of the app's secrets: db",

@@ -78,7 +78,15 @@ def test_external_secret_keys_tls_and_extract() -> None:
 def test_push_uses_its_own_store_identity_and_wrapped_metadata() -> None:
     plan = render_stage(_config(_values("prod")), "prod")
     pusher = next(r for r in plan.roles if r.key == "payments-pusher")
-    assert pusher.policies == (PolicySpec("push-secrets", "push", "secrets-iac/prod/payments"),)
+    # Exactly the PushSecret's remote key, never the app's git-managed secrets (the whole prefix).
+    assert pusher.policies == (
+        PolicySpec(
+            "push-secrets",
+            "push",
+            "secrets-iac/prod/payments",
+            names=("secrets-iac/prod/payments/webhook-signing-key",),
+        ),
+    )
     [push] = plan.push_secrets
     assert push["spec"]["secretStoreRefs"] == [{"name": "aws-secrets-manager-push", "kind": "SecretStore"}]
     [entry] = push["spec"]["data"]
@@ -143,7 +151,8 @@ def test_find_grants_list_only_to_the_role_that_needs_it() -> None:
     payments = next(r for r in plan.roles if r.key == "payments-reader")
     assert web.policies[0].find and not payments.policies[0].find
     web_es = next(es for es in plan.external_secrets if es["metadata"]["name"] == "web-secrets")
-    assert web_es["spec"]["dataFrom"] == [{"find": {"path": "secrets-iac/prod/web/certs"}}]
+    # The name-prefix filter ends in "/", so web-other/... never matches.
+    assert web_es["spec"]["dataFrom"] == [{"find": {"path": "secrets-iac/prod/web/certs/"}}]
     sids = [s["Sid"] for s in policy_document(web.policies[0], plan, None)["Statement"]]
     assert "SecretsManagerFindSecrets" in sids
 

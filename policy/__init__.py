@@ -1,0 +1,1 @@
+"""The secrets-iac policy pack (`pulumi preview --policy-pack policy`)."""
