@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from collections.abc import Sequence
 
@@ -29,4 +30,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UserError as err:
         print(f"secrets-iac: error: {err}", file=sys.stderr)
         return err.exit_code
+    except BrokenPipeError:  # the reader of stdout went away (`| head`): stop quietly, like coreutils
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
+    except OSError as err:  # a path the library did not name itself: still one line, no traceback
+        where = f"{err.filename}: " if err.filename else ""
+        print(f"secrets-iac: error: {where}{err.strerror or err}", file=sys.stderr)
+        return 1
     return code

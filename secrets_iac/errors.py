@@ -1,12 +1,18 @@
 """One error type for user-facing failures: the CLI prints it without a traceback."""
 
+from secrets_iac.rules.limits import shorten_runs
+
 
 class UserError(Exception):
-    """A failure caused by input (a file, a key, a flag); the message names what is wrong."""
+    """A failure caused by input (a file, a key, a flag); the message names what is wrong.
+
+    A message never repeats a huge input: long unbroken runs are cut (`rules.limits.shorten_runs`)
+    whichever code built it; the builders quote values with `excerpt` themselves.
+    """
 
     exit_code: int = 1
 
     def __init__(self, message: str, *, exit_code: int | None = None) -> None:
-        super().__init__(message)
+        super().__init__(shorten_runs(message))
         if exit_code is not None:
             self.exit_code = exit_code

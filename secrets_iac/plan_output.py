@@ -1,14 +1,12 @@
 """The offline plan's files: `manifests/` (one Kubernetes object per file), `iam/` and `plan.json`.
 
 Pure: it takes the resources a run registered (see `components.offline_plan`) and writes them,
-byte-reproducibly, replacing the previous output atomically.
+byte-reproducibly, replacing only a previous plan output, atomically (`secrets_iac.outputs`).
 """
 
 from __future__ import annotations
 
 import json
-import shutil
-import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,6 +15,7 @@ from typing import Any
 import yaml
 
 from secrets_iac.errors import UserError
+from secrets_iac.outputs import replace_output_dir
 
 
 @dataclass
@@ -60,60 +59,54 @@ def _file_stem(*parts: str | None) -> str:
 def write_plan(
     resources: list[PlannedResource], out_dir: Path, extra_files: Mapping[str, str] | None = None
 ) -> dict[str, int]:
-    """Write manifests/, iam/ and plan.json (and `extra_files`, name -> text, e.g. the diagram) into
-    `out_dir` atomically (a complete plan or the old one)."""
-    out_dir = out_dir.resolve()
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
-    try:
-        (staging / "manifests").mkdir()
-        (staging / "iam").mkdir()
-        counts = {"resources": 0, "manifests": 0, "iam": 0}
-        resources = sorted(resources, key=lambda r: (r.type, r.name))  # registration order is async
-        for resource in resources:
-            counts["resources"] += 1
-            manifest = _k8s_manifest(resource)
-            if manifest is not None:
-                meta = manifest.get("metadata") or {}
-                stem = _file_stem(manifest["kind"], meta.get("namespace"), meta.get("name"))
-                path = staging / "manifests" / f"{stem}.yaml"
-                if path.exists():
-                    raise UserError(f"two Kubernetes objects would be written as {path.name}")
-                path.write_text(yaml.safe_dump(manifest, sort_keys=False), encoding="utf-8")
-                counts["manifests"] += 1
-            if resource.type == "aws:iam/role:Role":
-                role = str(resource.inputs["name"])
-                _write_json(staging / "iam" / f"{role}.trust.json", resource.inputs["assumeRolePolicy"])
-                counts["iam"] += 1
-            elif resource.type == "aws:iam/rolePolicy:RolePolicy":
-                role = str(resource.inputs["role"])
-                _write_json(
-                    staging / "iam" / f"{role}.{resource.inputs['name']}.json", resource.inputs["policy"]
-                )
-                counts["iam"] += 1
-        plan = {
-            "resources": [
-                {
-                    "type": r.type,
-                    "name": r.name,
-                    "parent": r.parent,
-                    "dependsOn": r.depends_on,
-                    "inputs": r.inputs,
-                }
-                for r in resources
-            ]
-        }
-        for name, text in (extra_files or {}).items():
-            (staging / name).write_text(text, encoding="utf-8")
-        (staging / "plan.json").write_text(
-            json.dumps(plan, indent=2, sort_keys=True) + "\n", encoding="utf-8"
-        )
-        if out_dir.exists():
-            shutil.rmtree(out_dir)
-        staging.rename(out_dir)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
+    """Write manifests/, iam/ and plan.json (and `extra_files`, name -> text, e.g. the diagram) as
+    `out_dir`, replacing only a previous plan output, atomically (`outputs.replace_output_dir`: readers
+    see the complete old or new plan, never a mix)."""
+    with replace_output_dir(out_dir, owner="secrets-iac plan") as staging:
+        return _write_files(resources, staging, extra_files or {})
+
+
+def _write_files(
+    resources: list[PlannedResource], staging: Path, extra_files: Mapping[str, str]
+) -> dict[str, int]:
+    (staging / "manifests").mkdir()
+    (staging / "iam").mkdir()
+    counts = {"resources": 0, "manifests": 0, "iam": 0}
+    resources = sorted(resources, key=lambda r: (r.type, r.name))  # registration order is async
+    for resource in resources:
+        counts["resources"] += 1
+        manifest = _k8s_manifest(resource)
+        if manifest is not None:
+            meta = manifest.get("metadata") or {}
+            stem = _file_stem(manifest["kind"], meta.get("namespace"), meta.get("name"))
+            path = staging / "manifests" / f"{stem}.yaml"
+            if path.exists():
+                raise UserError(f"two Kubernetes objects would be written as {path.name}")
+            path.write_text(yaml.safe_dump(manifest, sort_keys=False), encoding="utf-8")
+            counts["manifests"] += 1
+        if resource.type == "aws:iam/role:Role":
+            role = str(resource.inputs["name"])
+            _write_json(staging / "iam" / f"{role}.trust.json", resource.inputs["assumeRolePolicy"])
+            counts["iam"] += 1
+        elif resource.type == "aws:iam/rolePolicy:RolePolicy":
+            role = str(resource.inputs["role"])
+            _write_json(staging / "iam" / f"{role}.{resource.inputs['name']}.json", resource.inputs["policy"])
+            counts["iam"] += 1
+    plan = {
+        "resources": [
+            {
+                "type": r.type,
+                "name": r.name,
+                "parent": r.parent,
+                "dependsOn": r.depends_on,
+                "inputs": r.inputs,
+            }
+            for r in resources
+        ]
+    }
+    for name, text in extra_files.items():
+        (staging / name).write_text(text, encoding="utf-8")
+    (staging / "plan.json").write_text(json.dumps(plan, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     return counts
 
 

@@ -14,7 +14,12 @@ def register(subparsers: Any) -> None:
         "plan", help="render a stack offline: manifests/, iam/, plan.json", description=__doc__
     )
     parser.add_argument("--stack", required=True, help="stage name: stacks/Pulumi.<stack>.yaml")
-    parser.add_argument("--out", required=True, type=Path, help="output directory (replaced atomically)")
+    parser.add_argument(
+        "--out",
+        required=True,
+        type=Path,
+        help="output folder: new, empty or a previous plan output, replaced atomically (else refused)",
+    )
     parser.add_argument(
         "--project-dir", type=Path, default=Path.cwd(), help="folder with Pulumi.yaml (default: .)"
     )
@@ -28,7 +33,9 @@ def register(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from components.offline_plan import plan_stack
+    from secrets_iac.outputs import check_output_dir
 
+    check_output_dir(args.out)  # before the program runs: refuse a folder the plan must not replace
     try:
         counts = plan_stack(args.project_dir.resolve(), args.stack, args.out, graph=args.graph)
     finally:

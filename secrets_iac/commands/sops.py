@@ -19,7 +19,11 @@ def _common(parser: argparse.ArgumentParser, *, output: bool = True) -> None:
         "-i", "--in-place", action="store_true", help="write the result back to FILE (atomically)"
     )
     if output:
-        parser.add_argument("--output", type=Path, help="write the result to this file instead of stdout")
+        parser.add_argument(
+            "--output",
+            type=Path,
+            help="write the result to this file instead of stdout (- is stdout; a pipe is written in place)",
+        )
     parser.add_argument("--input-type", choices=FILE_TYPES, help="store of FILE (default: by extension)")
 
 
@@ -76,36 +80,39 @@ def register(subparsers: Any) -> None:
     sops_values.register(sub)
 
 
-def _emit(args: argparse.Namespace, data: bytes) -> int:
-    """Send the result where the flags say; files are replaced atomically."""
-    from secrets_iac.sops import write_atomic
+def _target(args: argparse.Namespace) -> Path | None:
+    """Where the result goes (None: stdout), checked before any work (`outputs.check_file_output`)."""
+    from secrets_iac.outputs import check_file_output
 
     if args.in_place and getattr(args, "output", None):
         raise UserError("--in-place and --output cannot be used together")
-    target = args.file if args.in_place else getattr(args, "output", None)
-    if target is not None:
-        try:
-            write_atomic(target, data)
-        except OSError as err:
-            raise UserError(f"cannot write {target}: {err.strerror}", exit_code=1) from None
-        return 0
-    sys.stdout.buffer.write(data)
-    sys.stdout.flush()
+    target: Path | None = args.file if args.in_place else getattr(args, "output", None)
+    check_file_output(target)
+    return target
+
+
+def _emit(target: Path | None, data: bytes) -> int:
+    """Send the result to stdout or the target (`-`, a pipe in place, a regular file atomically)."""
+    from secrets_iac.outputs import STDOUT, write_output
+
+    write_output(STDOUT if target is None else target, data)
     return 0
 
 
 def run_decrypt(args: argparse.Namespace) -> int:
     from secrets_iac.sops import decrypt_file
 
+    target = _target(args)
     data = decrypt_file(
         args.file, input_type=args.input_type, output_type=args.output_type, ignore_mac=args.ignore_mac
     )
-    return _emit(args, data)
+    return _emit(target, data)
 
 
 def run_encrypt(args: argparse.Namespace) -> int:
     from secrets_iac.sops import encrypt_file
 
+    target = _target(args)
     recipients = [r.strip() for r in args.age.split(",") if r.strip()] if args.age else None
     plaintext = None
     if str(args.file) == "-":
@@ -121,25 +128,27 @@ def run_encrypt(args: argparse.Namespace) -> int:
         data=plaintext,
         filename_override=args.filename_override,
     )
-    return _emit(args, data)
+    return _emit(target, data)
 
 
 def run_updatekeys(args: argparse.Namespace) -> int:
     from secrets_iac.sops import updatekeys_file
 
+    target = _target(args)
     data, changed = updatekeys_file(args.file, config_path=args.config, input_type=args.input_type)
     if not changed:
         print(f"{args.file}: already up to date with the creation rules", file=sys.stderr)
         if args.in_place:
             return 0
-    return _emit(args, data)
+    return _emit(target, data)
 
 
 def run_rotate(args: argparse.Namespace) -> int:
     from secrets_iac.sops import rotate_file
 
+    target = _target(args)
     data = rotate_file(args.file, input_type=args.input_type, drop_foreign_keys=args.drop_foreign_keys)
-    return _emit(args, data)
+    return _emit(target, data)
 
 
 def run_rotate_recipients(args: argparse.Namespace) -> int:

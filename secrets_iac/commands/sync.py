@@ -35,7 +35,7 @@ def register(subparsers: Any) -> None:
         "--endpoint-url", default=None, help="AWS endpoint (default: AWS_ENDPOINT_URL or the real AWS)"
     )
     parser.add_argument(
-        "--report", type=Path, default=None, help="also write the report as JSON to this file"
+        "--report", type=Path, default=None, help="also write the report as JSON to this file (- is stdout)"
     )
     parser.add_argument(
         "--create-missing",
@@ -56,11 +56,12 @@ def register(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from secrets_iac.errors import UserError
-    from secrets_iac.sops import write_atomic
+    from secrets_iac.outputs import check_file_output, is_stdout, write_output
     from secrets_iac.sync import SyncOptions, sync_stage
 
     if args.jobs < 1:
         raise UserError("--jobs must be at least 1")
+    check_file_output(args.report)  # a report that cannot be written fails before any AWS write
     report = sync_stage(
         args.project_dir.resolve(),
         args.stack,
@@ -73,9 +74,9 @@ def run(args: argparse.Namespace) -> int:
             max_workers=args.jobs,
         ),
     )
-    sys.stdout.write(report.table())
+    (sys.stderr if is_stdout(args.report) else sys.stdout).write(report.table())  # stdout: JSON only
     if args.report is not None:
-        write_atomic(args.report, report.dumps().encode())
+        write_output(args.report, report.dumps().encode())
     drifted = [r.name for r in report.results if r.status.value == "drifted"]
     if drifted:
         print(

@@ -50,6 +50,7 @@ from secrets_iac.config.stores import (
     StoreKind,
 )
 from secrets_iac.errors import UserError
+from secrets_iac.rules.limits import excerpt
 
 __all__ = [
     "NAMESPACE",
@@ -101,7 +102,9 @@ def validate_stack_config(stack_config: Mapping[str, Any], *, source: str) -> St
     config = parse_stage_config(namespace_values(stack_config), source=source)
     region = stack_config.get("aws:region")
     if region is not None and region != config.region:
-        raise UserError(f"{source}: aws:region {region!r} differs from secrets-iac:region {config.region!r}")
+        raise UserError(
+            f"{source}: aws:region {excerpt(region)} differs from secrets-iac:region {config.region!r}"
+        )
     return config
 
 

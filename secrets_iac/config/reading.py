@@ -6,9 +6,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from secrets_iac.errors import UserError
+from secrets_iac.rules.limits import MAX_SETTINGS_FILE_BYTES
+from secrets_iac.yaml_bounds import load_settings
 
 NAMESPACE = "secrets-iac"
 """Pulumi config namespace (the project name in Pulumi.yaml)."""
@@ -19,13 +19,13 @@ def stack_file(project_dir: Path, stack: str) -> Path:
 
 
 def read_stack_config(path: Path) -> dict[str, Any]:
-    """The whole `config:` mapping of a stack file (every namespace), parsed once, errors naming the file."""
+    """The whole `config:` mapping of a stack file (every namespace), parsed once, errors naming the file.
+
+    Bounded (`yaml_bounds.load_settings`): size, UTF-8, nesting, aliasing and plain tags are checked
+    before anything is constructed."""
     if not path.is_file():
         raise UserError(f"{path}: no such stack file")
-    try:
-        document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as err:
-        raise UserError(f"{path}: not valid YAML: {err}") from None
+    document = load_settings(path, MAX_SETTINGS_FILE_BYTES) or {}
     config = document.get("config") if isinstance(document, dict) else None
     if not isinstance(config, dict):
         raise UserError(f"{path}: has no config: mapping")

@@ -22,6 +22,7 @@ from typing import Any, NoReturn
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from secrets_iac.rules.limits import excerpt
 from secrets_iac.sops.scalars import (
     Comment,
     Scalar,
@@ -103,7 +104,7 @@ def _from_plaintext(plaintext: bytes, kind: str) -> Scalar:
         return go_parse_bool(text)
     if kind == "time":
         return parse_rfc3339(text)
-    raise ValueFormatError(f"unknown value type {kind!r}")
+    raise ValueFormatError(f"unknown value type {excerpt(kind)}")
 
 
 # What an IV may be reused for: (AAD, sops type, plaintext bytes).
@@ -159,4 +160,4 @@ class ValueCipher:
         try:
             return _from_plaintext(plaintext, enc.type)
         except (ValueError, UnicodeDecodeError):
-            raise ValueFormatError(f"decrypted value is not a valid {enc.type}") from None
+            raise ValueFormatError(f"decrypted value is not a valid {excerpt(enc.type)}") from None

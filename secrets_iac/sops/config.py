@@ -9,10 +9,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from secrets_iac.rules.limits import MAX_SETTINGS_FILE_BYTES
 from secrets_iac.sops.errors import ConfigError, NoEncryptionKeyError
 from secrets_iac.sops.rules import RULE_KEYS, EncryptionRule
+from secrets_iac.yaml_bounds import load_settings
 
 CONFIG_NAME = ".sops.yaml"
 MAX_PARENT_LEVELS = 100
@@ -110,12 +110,7 @@ def _parse_rule(raw: Mapping[str, Any], index: int, source: str) -> CreationRule
 
 def load_config(path: Path) -> tuple[list[CreationRule], dict[str, Any]]:
     """The creation rules and the `stores` settings of a `.sops.yaml`."""
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as err:
-        raise ConfigError(f"cannot read {path}: {err.strerror}") from None
-    except yaml.YAMLError as err:
-        raise ConfigError(f"{path}: invalid YAML: {err}") from None
+    raw = load_settings(path, MAX_SETTINGS_FILE_BYTES, ConfigError)
     if raw is None:
         raw = {}
     if not isinstance(raw, Mapping):
@@ -124,6 +119,8 @@ def load_config(path: Path) -> tuple[list[CreationRule], dict[str, Any]]:
     if not isinstance(rules_raw, list) or not all(isinstance(r, Mapping) for r in rules_raw):
         raise ConfigError(f"{path}: creation_rules must be a list of mappings")
     stores = raw.get("stores") or {}
+    if not isinstance(stores, Mapping) or not all(isinstance(v, Mapping | None) for v in stores.values()):
+        raise ConfigError(f"{path}: stores must be a mapping of store settings (stores.yaml.indent, …)")
     return [_parse_rule(r, i, str(path)) for i, r in enumerate(rules_raw)], dict(stores)
 
 

@@ -29,9 +29,10 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from types import FrameType
 
+from secrets_iac.outputs import write_atomic
 from secrets_iac.sops import config as sops_config
 from secrets_iac.sops.errors import EditorError, SopsError, WriteError
-from secrets_iac.sops.files import encrypt_file, write_atomic
+from secrets_iac.sops.files import encrypt_file
 from secrets_iac.sops.keys import AgeIdentity
 from secrets_iac.sops.rewrite import OpenedFile, open_for_rewrite
 from secrets_iac.sops.stores import load_plain

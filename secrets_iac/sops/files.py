@@ -1,4 +1,4 @@
-"""The public SOPS API: decrypt, encrypt, updatekeys, rotate, and atomic writes.
+"""The public SOPS API: decrypt, encrypt, updatekeys, rotate (atomic writes: `secrets_iac.outputs`).
 
 Every function takes a path, returns the new file content as bytes (the CLI decides whether to
 print it or write it in place with `write_atomic`), and raises one `SopsError` that names the
@@ -7,13 +7,12 @@ file and key path but never a plaintext value.
 
 from __future__ import annotations
 
-import contextlib
 import os
-import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from secrets_iac.rules.limits import MAX_SOPS_FILE_BYTES
 from secrets_iac.secret_value import Concealed, HoldsPlaintext, SecretValue
 from secrets_iac.sops import config as sops_config
 from secrets_iac.sops import shamir
@@ -37,6 +36,7 @@ from secrets_iac.sops.metadata import (
 from secrets_iac.sops.rules import DEFAULT_UNENCRYPTED_SUFFIX, EncryptionRule
 from secrets_iac.sops.stores import dump_encrypted, dump_plain, format_for, load_encrypted, load_plain
 from secrets_iac.sops.tree import Branches, check_mac, decrypt_branches, encrypt_branches
+from secrets_iac.yaml_bounds import read_bounded
 
 
 @dataclass(frozen=True)
@@ -65,10 +65,7 @@ class DecryptedDocument(HoldsPlaintext):
 
 
 def _read(path: Path) -> bytes:
-    try:
-        return path.read_bytes()
-    except OSError as err:
-        raise FormatError(f"cannot read {path}: {err.strerror}") from None
+    return read_bounded(path, MAX_SOPS_FILE_BYTES, FormatError)
 
 
 def _identities(identities: Sequence[AgeIdentity] | None) -> list[AgeIdentity]:
@@ -363,31 +360,3 @@ def rotate_file(
         extra=meta.extra,
     )
     return dump_encrypted(encrypted, metadata, fmt)
-
-
-def write_atomic(path: Path | str, data: bytes) -> None:
-    """Replace `path` with `data` atomically: temp file beside it, fsync, rename; keeps the mode."""
-    target = Path(path)
-    try:
-        mode: int | None = target.stat().st_mode & 0o7777
-    except FileNotFoundError:
-        mode = None
-    fd, temp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        if mode is not None:
-            os.chmod(temp_name, mode)
-        os.replace(temp_name, target)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temp_name)
-        raise
-    with contextlib.suppress(OSError):
-        dir_fd = os.open(target.parent, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)

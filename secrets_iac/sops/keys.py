@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pyrage
 
+from secrets_iac.rules.limits import excerpt
 from secrets_iac.sops.errors import SopsError
 
 X25519_PREFIX = "AGE-SECRET-KEY-1"
@@ -101,7 +102,9 @@ def parse_recipient(recipient: str) -> pyrage.x25519.Recipient:
     try:
         return pyrage.x25519.Recipient.from_str(text)
     except Exception:
-        raise SopsError(f"unsupported or invalid age recipient {text!r} (only X25519 age1… keys)") from None
+        raise SopsError(
+            f"unsupported or invalid age recipient {excerpt(text)} (only X25519 age1… keys)"
+        ) from None
 
 
 def wrap_key(key: bytes, recipient: str) -> str:

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from secrets_iac.rules.limits import excerpt
 from secrets_iac.sops.errors import MetadataError
 from secrets_iac.sops.rules import RULE_KEYS, EncryptionRule
 from secrets_iac.sops.scalars import normalize_lastmodified
@@ -81,7 +82,7 @@ class Metadata:
         try:
             return normalize_lastmodified(self.lastmodified)
         except ValueError:
-            raise MetadataError(f"lastmodified {self.lastmodified!r} is not an RFC3339 time") from None
+            raise MetadataError(f"lastmodified {excerpt(self.lastmodified)} is not an RFC3339 time") from None
 
     @property
     def threshold(self) -> int:
@@ -188,7 +189,7 @@ def metadata_from_plain(raw: Any) -> Metadata:
     if not isinstance(version, str) or not version:
         raise MetadataError("sops metadata: Version string empty")
     if not (_SEMVER.fullmatch(version) or version.startswith("1.")):
-        raise MetadataError(f"sops metadata: version {version!r} is not semver")
+        raise MetadataError(f"sops metadata: version {excerpt(version)} is not semver")
     lastmodified = raw.get("lastmodified")
     if not isinstance(lastmodified, str):
         lastmodified = "" if lastmodified is None else str(lastmodified)

@@ -19,9 +19,10 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from secrets_iac.outputs import write_atomic
 from secrets_iac.sops.config import load_config, relative_for_matching
 from secrets_iac.sops.errors import DataKeyError, SopsError
-from secrets_iac.sops.files import decrypt_document, decrypt_file, rotate_file, updatekeys_file, write_atomic
+from secrets_iac.sops.files import decrypt_document, decrypt_file, rotate_file, updatekeys_file
 from secrets_iac.sops.keys import AgeIdentity
 
 _SKIP_DIRS = frozenset({".git", ".venv", "node_modules", "__pycache__", ".mypy_cache", ".ruff_cache", "out"})

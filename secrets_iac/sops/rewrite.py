@@ -16,10 +16,11 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any, NoReturn
 
+from secrets_iac.outputs import write_atomic
 from secrets_iac.secret_value import Concealed
 from secrets_iac.sops.cipher import IvKey, ValueCipher
 from secrets_iac.sops.errors import FormatError, SopsError, WriteError
-from secrets_iac.sops.files import DecryptedDocument, open_document, verify_encrypted, write_atomic
+from secrets_iac.sops.files import DecryptedDocument, open_document, verify_encrypted
 from secrets_iac.sops.keys import AgeIdentity
 from secrets_iac.sops.metadata import SOPS_VERSION, now_lastmodified
 from secrets_iac.sops.scalars import Comment

@@ -6,6 +6,8 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from secrets_iac.rules.limits import excerpt
+
 RULE_KEYS = (
     "unencrypted_suffix",
     "encrypted_suffix",
@@ -26,9 +28,12 @@ class EncryptionRule:
 
     def __post_init__(self) -> None:
         if self.kind is not None and self.kind not in RULE_KEYS:
-            raise ValueError(f"unknown encryption rule {self.kind!r}")
+            raise ValueError(f"unknown encryption rule {excerpt(self.kind)}")
         if self.kind is not None and self.kind.endswith("regex"):
-            re.compile(self.value)
+            try:
+                re.compile(self.value)
+            except re.error as err:
+                raise ValueError(f"{self.kind} {excerpt(self.value)} is not a valid regex: {err}") from None
 
     @classmethod
     def from_mapping(cls, settings: dict[str, object], *, default: bool = True) -> EncryptionRule:

@@ -33,6 +33,7 @@ import components.offline_plan as plan_module
 from components.offline_plan import MASK, mock_outputs, plan_stack
 from secrets_iac.cli import main as cli_main
 from secrets_iac.config import NAMESPACE, StageConfig, load_stage_config
+from secrets_iac.outputs import MARKER, replace_output_dir
 from tests.conftest import REPO_ROOT, shared_path
 from tests.eso_schema import schema_errors, validate_manifest
 from tests.plan_render import STAGES, RenderedPlan, copy_project, edit_stack, render, rendered
@@ -620,8 +621,9 @@ def test_bad_prod_config_fails_with_one_clear_message_and_no_output(
     edit_stack(prod_copy, "prod", edit)
     out = tmp_path / "out"
     if previous:
-        (out / "manifests").mkdir(parents=True)
-        (out / "plan.json").write_text("previous\n", encoding="utf-8")
+        with replace_output_dir(out, owner="secrets-iac plan") as version:
+            (version / "manifests").mkdir()
+            (version / "plan.json").write_text("previous\n", encoding="utf-8")
     before = sorted(p.name for p in tmp_path.iterdir())
     code = cli_main(["plan", "--stack", "prod", "--out", str(out), "--project-dir", str(prod_copy)])
     captured = capsys.readouterr()
@@ -634,7 +636,7 @@ def test_bad_prod_config_fails_with_one_clear_message_and_no_output(
     assert sorted(p.name for p in tmp_path.iterdir()) == before  # no output, no leftover staging folder
     if previous:
         assert (out / "plan.json").read_text(encoding="utf-8") == "previous\n"
-        assert sorted(p.name for p in out.iterdir()) == ["manifests", "plan.json"]
+        assert sorted(p.name for p in out.iterdir()) == [MARKER, "manifests", "plan.json"]
     else:
         assert not out.exists()
 

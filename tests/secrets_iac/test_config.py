@@ -175,7 +175,10 @@ def test_stack_file_errors_name_the_file(tmp_path: Path) -> None:
     with pytest.raises(UserError, match=r"Pulumi\.qa\.yaml: no such stack file"):
         load_stage_config(tmp_path, "qa")
     (tmp_path / "stacks" / "Pulumi.qa.yaml").write_text("config: [unclosed\n")
-    with pytest.raises(UserError, match=r"Pulumi\.qa\.yaml: not valid YAML"):
+    with pytest.raises(
+        UserError,
+        match=r"Pulumi\.qa\.yaml: line 2, column 1: not valid YAML: while parsing a flow sequence, did not",
+    ):
         load_stage_config(tmp_path, "qa")
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from secrets_iac.rules.limits import MAX_SOPS_FILE_BYTES, excerpt
 from secrets_iac.sops.errors import AlreadyEncryptedError, EmptyFileError, FormatError, MetadataError
 from secrets_iac.sops.metadata import Metadata, metadata_from_plain
 from secrets_iac.sops.stores.binary import dump_binary_plain, load_binary_plain
@@ -19,6 +20,7 @@ from secrets_iac.sops.stores.json_store import dump_json, load_json
 from secrets_iac.sops.stores.yaml_read import load_yaml
 from secrets_iac.sops.stores.yaml_write import dump_yaml
 from secrets_iac.sops.tree import Branches, TreeMap, from_plain, to_plain
+from secrets_iac.yaml_bounds import check_size
 
 FORMATS = ("yaml", "json", "dotenv", "ini", "binary")
 _EXTENSIONS = {".yaml": "yaml", ".yml": "yaml", ".json": "json", ".env": "dotenv", ".ini": "ini"}
@@ -28,7 +30,7 @@ def format_for(path: Path | str, override: str | None = None) -> str:
     """The store for a file: the explicit type, else by extension like sops (anything else is binary)."""
     if override:
         if override not in FORMATS:
-            raise FormatError(f"unknown file type {override!r} (one of {', '.join(FORMATS)})")
+            raise FormatError(f"unknown file type {excerpt(override)} (one of {', '.join(FORMATS)})")
         return override
     return _EXTENSIONS.get(Path(path).suffix.lower(), "binary")
 
@@ -41,6 +43,7 @@ def _json_indent(indent: int | None) -> str:
 
 def load_plain(data: bytes, fmt: str, source: str) -> Branches:
     """A plaintext file as branches; refuses a file that already holds sops metadata (exit 203)."""
+    check_size(data, source, MAX_SOPS_FILE_BYTES, FormatError)
     if fmt == "binary":
         return load_binary_plain(data)
     if not data.strip():
@@ -55,6 +58,7 @@ def load_plain(data: bytes, fmt: str, source: str) -> Branches:
 
 def load_encrypted(data: bytes, fmt: str, source: str) -> tuple[Branches, Metadata]:
     """An encrypted file as branches (without `sops`) and its parsed metadata."""
+    check_size(data, source, MAX_SOPS_FILE_BYTES, FormatError)
     if not data.strip():
         raise EmptyFileError(f"{source}: the file is empty")
     raw: Any

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from secrets_iac.rules.limits import MAX_NESTING, clip
 from secrets_iac.sops.errors import FormatError
 from secrets_iac.sops.scalars import Comment, Timestamp, go_json_float
 from secrets_iac.sops.tree import Branches, MapItem, TreeMap, Value
@@ -39,10 +40,29 @@ def load_json(data: bytes, source: str) -> Branches:
     try:
         tree = parse_json_value(data.decode("utf-8").lstrip("\ufeff"))
     except (UnicodeDecodeError, ValueError) as err:
-        raise FormatError(f"{source}: invalid JSON: {err}") from None
+        raise FormatError(f"{source}: invalid JSON: {clip(str(err), 120)}") from None
+    except RecursionError:
+        raise FormatError(f"{source}: objects and arrays nested deeper than {MAX_NESTING}") from None
     if not isinstance(tree, TreeMap):
         raise FormatError(f"{source}: a JSON sops file must be an object at the top level")
+    if _depth(tree) > MAX_NESTING:
+        raise FormatError(f"{source}: objects and arrays nested deeper than {MAX_NESTING}")
     return [tree]
+
+
+def _depth(tree: Value) -> int:
+    """How deep objects and arrays nest (iterative: a deep file must not exhaust the stack here)."""
+    deepest = 0
+    stack: list[tuple[Value, int]] = [(tree, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, TreeMap):
+            deepest = max(deepest, depth)
+            stack.extend((child, depth + 1) for _, child in value.pairs())
+        elif isinstance(value, list):
+            deepest = max(deepest, depth)
+            stack.extend((child, depth + 1) for child in value)
+    return deepest
 
 
 def go_json_string(value: str) -> str:

@@ -22,6 +22,7 @@ import ruamel.yaml
 import yaml as pyyaml
 from ruamel.yaml.error import YAMLError
 
+from secrets_iac.rules.limits import MAX_NESTING, excerpt
 from secrets_iac.sops.errors import FormatError
 from secrets_iac.sops.scalars import (
     Comment,
@@ -30,6 +31,7 @@ from secrets_iac.sops.scalars import (
     resolve_plain_scalar,
 )
 from secrets_iac.sops.tree import Branches, TreeMap, Value
+from secrets_iac.yaml_bounds import check_node_graph, decode_text, yaml_error_line
 
 
 @dataclass(eq=False)
@@ -109,7 +111,7 @@ class _Builder:
             key = self._key(key_node)
             if key in seen_keys:
                 line_no = key_node.start_mark.line + 1
-                raise FormatError(f"{self.source}: duplicate key {key!r} on line {line_no}")
+                raise FormatError(f"{self.source}: duplicate key {excerpt(key)} on line {line_no}")
             seen_keys.add(key)
             line = key_node.start_mark.line
             if record:
@@ -142,7 +144,11 @@ class _Builder:
             return str(node.value)
         tag = str(node.tag)
         if tag == "tag:yaml.org,2002:binary":
-            return base64.b64decode("".join(str(node.value).split()))
+            try:
+                return base64.b64decode("".join(str(node.value).split()), validate=True)
+            except ValueError:
+                line_no = node.start_mark.line + 1
+                raise FormatError(f"{self.source}: line {line_no}: !!binary value is not base64") from None
         try:
             return resolve_plain_scalar(str(node.value))
         except YamlTypingError as err:
@@ -287,17 +293,15 @@ def _index_after_line(box: _Container, line: int) -> int:
 
 def load_yaml(data: bytes, source: str, *, fast: bool = True) -> Branches:
     """Parse YAML (every document) into branches, with comments placed as yaml.v3 places them."""
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError:
-        raise FormatError(f"{source}: not UTF-8 text") from None
-    text = text.lstrip("\ufeff")
+    text = decode_text(data, source, FormatError)
     builder = _Builder(source)
     try:
         nodes = compose_documents(text, fast=fast)
     except (YAMLError, pyyaml.YAMLError) as err:
-        first = str(err).splitlines()[0] if str(err) else type(err).__name__
-        raise FormatError(f"{source}: invalid YAML: {first}") from None
+        raise FormatError(yaml_error_line(err, source)) from None
+    except RecursionError:  # ruamel's composer recurses (libyaml stops at 1000 levels itself)
+        raise FormatError(f"{source}: maps and lists nested deeper than {MAX_NESTING}") from None
+    check_node_graph(nodes, source, FormatError)  # before any alias is expanded
     for number, node in enumerate(nodes):
         builder.document(node, number)
     if not nodes:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import stat
+import threading
 from pathlib import Path
 
 import pytest
@@ -148,3 +150,39 @@ def test_empty_file_is_refused_with_92(project: Path, capsys: pytest.CaptureFixt
     (project / "empty.yaml").write_text("")
     assert main(["sops", "encrypt", "empty.yaml"]) == 92
     assert "empty" in capsys.readouterr().err
+
+
+def test_output_dash_is_stdout(project: Path, capsysbinary: pytest.CaptureFixture[bytes]) -> None:
+    assert main(["sops", "encrypt", "--output", "-", "secrets.yaml"]) == 0
+    encrypted = capsysbinary.readouterr().out
+    assert b"ENC[AES256_GCM" in encrypted
+    (project / "enc.yaml").write_bytes(encrypted)
+    assert main(["sops", "decrypt", "--output", "-", "enc.yaml"]) == 0
+    assert capsysbinary.readouterr().out.decode() == PLAIN
+    assert not (project / "-").exists()
+
+
+def test_decrypt_into_a_named_pipe_writes_through_it(project: Path) -> None:
+    assert main(["sops", "encrypt", "-i", "secrets.yaml"]) == 0
+    fifo = project / "plain.fifo"
+    os.mkfifo(fifo)
+    received: list[bytes] = []
+    reader = threading.Thread(target=lambda: received.append(fifo.read_bytes()))
+    reader.start()
+    assert main(["sops", "decrypt", "--output", str(fifo), "secrets.yaml"]) == 0
+    reader.join(timeout=10)
+    assert received == [PLAIN.encode()]
+    assert stat.S_ISFIFO(fifo.lstat().st_mode)  # the pipe stays; no plaintext file took its place
+
+
+def test_an_output_in_a_missing_folder_fails_before_decrypting(
+    project: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert main(["sops", "encrypt", "-i", "secrets.yaml"]) == 0
+    monkeypatch.setenv("SOPS_AGE_KEY_FILE", str(project / "no-such-key-file"))  # decrypting would fail too
+    assert main(["sops", "decrypt", "--output", "missing/plain.yaml", "secrets.yaml"]) == 1
+    err = capsys.readouterr().err
+    missing = project / "missing"
+    assert err.splitlines() == [
+        f"secrets-iac: error: cannot write missing/plain.yaml: the folder {missing} does not exist"
+    ]

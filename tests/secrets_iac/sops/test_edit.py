@@ -125,7 +125,7 @@ def test_no_change_writes_nothing_and_exits_200(
 @pytest.mark.parametrize(
     ("step", "problem"),
     [
-        ({"write": "app: [unclosed\n"}, "invalid YAML"),
+        ({"write": "app: [unclosed\n"}, "not valid YAML"),
         ({"write": "app: x\nsops: {}\n"}, "already encrypted"),
         ({"replace": ["hunter2", FAKE_ENC]}, "already encrypted"),
         ({"exit": 3, "replace": ["hunter2", "lost"]}, "exited with status 3"),
@@ -158,7 +158,7 @@ def test_an_interactive_session_gets_the_editor_back_with_its_edits(repo: Path, 
         return True
 
     assert edit_file(path, retry=again) is EditResult.WRITTEN
-    assert len(problems) == 1 and "invalid YAML" in problems[0]
+    assert len(problems) == 1 and "not valid YAML" in problems[0]
     first, second = editor.runs()
     assert first["path"] == second["path"] and "port: [5432" in second["content"]
     assert "port: 7000" in decrypt_file(path).decode()

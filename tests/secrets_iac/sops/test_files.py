@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from secrets_iac.outputs import OutputError
 from secrets_iac.sops import (
     decrypt_document,
     decrypt_file,
@@ -110,7 +111,7 @@ def test_write_atomic_leaves_the_original_on_failure(tmp_path: Path, monkeypatch
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(os, "replace", broken_replace)
-    with pytest.raises(OSError):
+    with pytest.raises(OutputError, match=r"cannot write .*f\.yaml: No space left on device"):
         write_atomic(target, b"new\n")
     monkeypatch.undo()
     assert target.read_text() == "original\n"

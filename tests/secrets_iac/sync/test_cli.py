@@ -182,3 +182,28 @@ def test_plaintext_never_leaks_on_any_path(
     everything = "\n".join([*seen, caplog.text])
     assert CANARY not in everything
     assert "sk_live" not in everything and "by-hand" not in everything
+
+
+@pytest.mark.usefixtures("cli_env")
+def test_report_dash_is_stdout_with_the_table_on_stderr(
+    moto: MotoServer, project: SyncProject, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert sync(project, moto, "--create-missing", "--report", "-") == 0
+    captured = capsys.readouterr()
+    report = json.loads(captured.out)  # stdout is the JSON report alone, ready for jq
+    assert report["counts"]["created"] == 4
+    assert captured.err.splitlines()[0].split() == ["STATUS", "SECRET", "VERSION", "DETAIL"]
+    assert not (project.root / "-").exists() and not (Path.cwd() / "-").exists()
+
+
+@pytest.mark.usefixtures("cli_env")
+def test_a_report_in_a_missing_folder_fails_before_any_aws_write(
+    moto: MotoServer, project: SyncProject, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    before = snapshot(moto)
+    missing = tmp_path / "missing" / "report.json"
+    assert sync(project, moto, "--create-missing", "--report", str(missing)) == 1
+    assert capsys.readouterr().err.splitlines() == [
+        f"secrets-iac: error: cannot write {missing}: the folder {missing.parent} does not exist"
+    ]
+    assert snapshot(moto) == before  # nothing was created or written
