@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from secrets_iac.errors import UserError
 
 # Each name is a module in secrets_iac.commands with `register(subparsers)`.
-COMMAND_MODULES: tuple[str, ...] = ("diff", "plan", "sops", "sync", "verify")
+COMMAND_MODULES: tuple[str, ...] = ("check", "diff", "plan", "sops", "sync", "verify")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -64,6 +64,19 @@ def register(subparsers: Any) -> None:
     )
     rotate.set_defaults(handler=run_rotate)
 
+    recipients = sub.add_parser(
+        "rotate-recipients",
+        help="re-key every file .sops.yaml covers to its creation rule, proving values are unchanged",
+    )
+    recipients.add_argument("--config", type=Path, help=".sops.yaml to use (default: search from the cwd up)")
+    recipients.add_argument(
+        "--rotate-data-key",
+        action="store_true",
+        help="also a new data key for every file (all values re-encrypted)",
+    )
+    recipients.add_argument("--dry-run", action="store_true", help="prove and report, write nothing")
+    recipients.set_defaults(handler=run_rotate_recipients)
+
     sops_values.register(sub)
 
 
@@ -136,3 +149,20 @@ def run_rotate(args: argparse.Namespace) -> int:
     target = _target(args)
     data = rotate_file(args.file, input_type=args.input_type, drop_foreign_keys=args.drop_foreign_keys)
     return _emit(target, data)
+
+
+def run_rotate_recipients(args: argparse.Namespace) -> int:
+    from secrets_iac.sops import load_identities
+    from secrets_iac.sops.config import find_config
+    from secrets_iac.sops.recipients import rotate_recipients
+
+    config = args.config or find_config()
+    results = rotate_recipients(
+        config, load_identities(), rotate_data_key=args.rotate_data_key, dry_run=args.dry_run
+    )
+    for result in results:
+        print(result.summary())
+    changed = sum(r.changed for r in results)
+    verb = "would change" if args.dry_run else "changed"
+    print(f"{len(results)} files covered by {config}, {changed} {verb}", file=sys.stderr)
+    return 0
