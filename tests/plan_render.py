@@ -9,7 +9,6 @@ pytest base temp folder and stage, so modules sharing them pay for each stage on
 from __future__ import annotations
 
 import json
-import shutil
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -19,10 +18,9 @@ import pytest
 import yaml
 
 from components.offline_plan import plan_stack
-from tests.conftest import REPO_ROOT
+from tests.fixtures.example import STAGES, example_project
 
-STAGES = ("dev", "staging", "prod")
-PROJECT_FILES = ("Pulumi.yaml", "__main__.py")
+__all__ = ["STAGES", "RenderedPlan", "copy_project", "edit_stack", "render", "rendered"]
 
 
 @dataclass(frozen=True)
@@ -69,8 +67,11 @@ def _load_yaml(path: Path) -> dict[str, Any]:
     return loaded
 
 
-def render(stage: str, out: Path, project_dir: Path = REPO_ROOT) -> RenderedPlan:
-    """Run the real program for `stage` under the mock engine and write the plan into `out`."""
+def render(stage: str, out: Path, project_dir: Path | None = None) -> RenderedPlan:
+    """Run the real program for `stage` (default: an example stage) under the mock engine and write the
+    plan into `out`."""
+    if project_dir is None:
+        project_dir = example_project(out.parent / f".project-{out.name}")
     plan_stack(project_dir, stage, out)
     return RenderedPlan(stage, out)
 
@@ -87,14 +88,8 @@ def rendered(tmp_path_factory: pytest.TempPathFactory, stage: str) -> RenderedPl
 
 
 def copy_project(dest: Path) -> Path:
-    """A copy of the Pulumi project (Pulumi.yaml, __main__.py, stacks/) in `dest`, with `components`
-    linked to the checkout's, for tests that change a stack file. Returns `dest`."""
-    dest.mkdir(parents=True, exist_ok=True)
-    for name in PROJECT_FILES:
-        shutil.copy2(REPO_ROOT / name, dest / name)
-    shutil.copytree(REPO_ROOT / "stacks", dest / "stacks")
-    (dest / "components").symlink_to(REPO_ROOT / "components", target_is_directory=True)
-    return dest
+    """A Pulumi project with the example stages in `dest`, for tests that change a stack file."""
+    return example_project(dest)
 
 
 def edit_stack(project_dir: Path, stage: str, edit: Any) -> Path:

@@ -25,22 +25,23 @@ from tests.aws.test_least_privilege import (
     iam_error_code,
     provision_role,
 )
-from tests.conftest import REPO_ROOT, MotoServer
-from tests.plan_render import STAGES, RenderedPlan, rendered
+from tests.conftest import MotoServer
+from tests.fixtures.example import EXAMPLE, STAGES
+from tests.plan_render import RenderedPlan, rendered
 
-DEV_READER = "secrets-iac-dev-store-reader"
-STAGING_READER = "secrets-iac-staging-payments-reader"
-STAGING_WEB_READER = "secrets-iac-staging-web-reader"
-STAGING_PUSHER = "secrets-iac-staging-payments-pusher"
+DEV_READER = "secrets-iac-alpha-store-reader"
+STAGING_READER = "secrets-iac-beta-payments-reader"
+STAGING_WEB_READER = "secrets-iac-beta-web-reader"
+STAGING_PUSHER = "secrets-iac-beta-payments-pusher"
 
-DEV_OWN = ("secrets-iac/dev/payments/db", "secrets-iac/dev/web/tls")
-DEV_FOREIGN = ("secrets-iac/dev-other/payments/db", "secrets-iac/staging/payments/db", "secrets-iac/devx")
-STAGING_OWN = ("secrets-iac/staging/payments/db", "secrets-iac/staging/payments/stripe-api-key")
+DEV_OWN = ("secrets-iac/alpha/payments/db", "secrets-iac/alpha/web/tls")
+DEV_FOREIGN = ("secrets-iac/alpha-other/payments/db", "secrets-iac/beta/payments/db", "secrets-iac/devx")
+STAGING_OWN = ("secrets-iac/beta/payments/db", "secrets-iac/beta/payments/stripe-api-key")
 STAGING_FOREIGN = (
-    "secrets-iac/staging/web/tls",  # the other app of the same stage
-    "secrets-iac/staging/payments-other/db",  # shares the "payments" string prefix
-    "secrets-iac/prod/payments/db",
-    "secrets-iac/dev/payments/db",
+    "secrets-iac/beta/web/tls",  # the other app of the same stage
+    "secrets-iac/beta/payments-other/db",  # shares the "payments" string prefix
+    "secrets-iac/gamma/payments/db",
+    "secrets-iac/alpha/payments/db",
 )
 
 
@@ -89,12 +90,12 @@ def eso_push_tags(plan: RenderedPlan) -> tuple[str, list[dict[str, str]]]:
 
 @pytest.fixture(scope="module")
 def dev_plan(tmp_path_factory: pytest.TempPathFactory) -> RenderedPlan:
-    return rendered(tmp_path_factory, "dev")
+    return rendered(tmp_path_factory, "alpha")
 
 
 @pytest.fixture(scope="module")
 def staging_plan(tmp_path_factory: pytest.TempPathFactory) -> RenderedPlan:
-    return rendered(tmp_path_factory, "staging")
+    return rendered(tmp_path_factory, "beta")
 
 
 @dataclass
@@ -114,7 +115,7 @@ def provision_stage(
     server: MotoServer, plan: RenderedPlan, roles: tuple[str, ...], secrets: tuple[str, ...]
 ) -> tuple[StageConfig, dict[str, str]]:
     """In the stage's account: its OIDC provider, `roles` from the plan, `secrets`; returns role ARNs."""
-    config = load_stage_config(REPO_ROOT, plan.stage)
+    config = load_stage_config(EXAMPLE, plan.stage)
     iam = in_account(server.client("iam"), config.account_id)
     sm = in_account(server.client("secretsmanager"), config.account_id)
     assert create_oidc_provider(iam, config.cluster.oidc_issuer_url) == config.cluster.oidc_provider_arn
@@ -181,7 +182,7 @@ def test_dev_reader_cannot_write(world: World) -> None:
     own = DEV_OWN[0]
     assert_denied(DEV_READER, lambda: reader.put_secret_value(SecretId=own, SecretString="x"))
     assert_denied(
-        DEV_READER, lambda: reader.create_secret(Name="secrets-iac/dev/payments/new", SecretString="x")
+        DEV_READER, lambda: reader.create_secret(Name="secrets-iac/alpha/payments/new", SecretString="x")
     )
     assert_denied(DEV_READER, lambda: reader.tag_resource(SecretId=own, Tags=[ESO_TAG]))
     assert_denied(DEV_READER, lambda: reader.delete_secret(SecretId=own, ForceDeleteWithoutRecovery=True))
@@ -207,7 +208,7 @@ def test_staging_payments_reader_denied_other_apps_and_stages(world: World, secr
 
 def test_staging_web_reader_is_the_mirror_image(world: World) -> None:
     web = world.staging.clients[STAGING_WEB_READER]
-    assert web.get_secret_value(SecretId="secrets-iac/staging/web/tls")["SecretString"] == "s3cr3t"
+    assert web.get_secret_value(SecretId="secrets-iac/beta/web/tls")["SecretString"] == "s3cr3t"
     assert_denied(STAGING_WEB_READER, lambda: web.get_secret_value(SecretId=STAGING_OWN[0]))
 
 
@@ -217,9 +218,7 @@ def test_staging_payments_reader_cannot_write(world: World) -> None:
     assert_denied(STAGING_READER, lambda: reader.put_secret_value(SecretId=own, SecretString="x"))
     assert_denied(
         STAGING_READER,
-        lambda: reader.create_secret(
-            Name="secrets-iac/staging/payments/new", SecretString="x", Tags=[ESO_TAG]
-        ),
+        lambda: reader.create_secret(Name="secrets-iac/beta/payments/new", SecretString="x", Tags=[ESO_TAG]),
     )
     assert_denied(STAGING_READER, lambda: reader.delete_resource_policy(SecretId=own))
 
@@ -233,7 +232,7 @@ def test_staging_pusher_does_what_the_rendered_push_secret_does(
     """CreateSecret of the PushSecret's remote key with the tags ESO sends, then the reconcile calls."""
     pusher = world.staging.clients[STAGING_PUSHER]
     remote_key, tags = eso_push_tags(staging_plan)
-    assert remote_key == "secrets-iac/staging/payments/webhook-signing-key"
+    assert remote_key == "secrets-iac/beta/payments/webhook-signing-key"
     arn = pusher.create_secret(Name=remote_key, SecretString="v1", Tags=tags)["ARN"]
     assert pusher.describe_secret(SecretId=arn)["Tags"]
     assert pusher.get_secret_value(SecretId=arn)["SecretString"] == "v1"
@@ -247,11 +246,11 @@ def test_staging_pusher_does_what_the_rendered_push_secret_does(
 @pytest.mark.parametrize(
     "name",
     [
-        "secrets-iac/staging/web/webhook-signing-key",
-        "secrets-iac/staging/payments-other/webhook-signing-key",
-        "secrets-iac/staging/payments",  # no "/" boundary
-        "secrets-iac/prod/payments/webhook-signing-key",
-        "secrets-iac/dev/payments/webhook-signing-key",
+        "secrets-iac/beta/web/webhook-signing-key",
+        "secrets-iac/beta/payments-other/webhook-signing-key",
+        "secrets-iac/beta/payments",  # no "/" boundary
+        "secrets-iac/gamma/payments/webhook-signing-key",
+        "secrets-iac/alpha/payments/webhook-signing-key",
     ],
 )
 def test_staging_pusher_cannot_create_outside_its_app(
@@ -289,7 +288,7 @@ def test_every_rendered_role_of_every_stage_is_accepted_by_iam(
     IAM; the roles read back carry exactly the rendered documents."""
     for stage in STAGES:
         plan = rendered(tmp_path_factory, stage)
-        config = load_stage_config(REPO_ROOT, stage)
+        config = load_stage_config(EXAMPLE, stage)
         iam = in_account(moto_sm.client("iam"), config.account_id)
         roles = sorted(n.removesuffix(".trust.json") for n in plan.iam if n.endswith(".trust.json"))
         assert roles
@@ -305,20 +304,20 @@ def test_every_rendered_role_of_every_stage_is_accepted_by_iam(
 
 def test_denials_come_from_the_rendered_resource_scope(moto_sm: MotoServer, dev_plan: RenderedPlan) -> None:
     """Control: the same dev reader with its rendered Resource widened to the whole project reads staging's
-    secret: the denials above are the rendered `secrets-iac/dev/*` scope at work, not a harness artefact."""
-    config = load_stage_config(REPO_ROOT, "dev")
+    secret: the denials above are the rendered `secrets-iac/alpha/*` scope at work, not a harness artefact."""
+    config = load_stage_config(EXAMPLE, "alpha")
     iam = in_account(moto_sm.client("iam"), config.account_id)
     sm = in_account(moto_sm.client("secretsmanager"), config.account_id)
     create_oidc_provider(iam, config.cluster.oidc_issuer_url)
     trust, policies = role_documents(dev_plan, DEV_READER)
     (statement,) = policies["read-secrets"]["Statement"]
-    assert statement["Resource"].endswith(":secret:secrets-iac/dev/*")
-    widened = {**statement, "Resource": statement["Resource"].replace("secrets-iac/dev/*", "secrets-iac/*")}
+    assert statement["Resource"].endswith(":secret:secrets-iac/alpha/*")
+    widened = {**statement, "Resource": statement["Resource"].replace("secrets-iac/alpha/*", "secrets-iac/*")}
     arn = provision_role(
         iam, DEV_READER, trust, {"read-secrets": {**policies["read-secrets"], "Statement": [widened]}}
     )
-    sm.create_secret(Name="secrets-iac/staging/payments/db", SecretString="s3cr3t")
+    sm.create_secret(Name="secrets-iac/beta/payments/db", SecretString="s3cr3t")
     session = assume_with_web_identity(moto_sm, arn)
     moto_sm.enforce_iam()
     reader = moto_sm.client("secretsmanager", **session)
-    assert reader.get_secret_value(SecretId="secrets-iac/staging/payments/db")["SecretString"] == "s3cr3t"
+    assert reader.get_secret_value(SecretId="secrets-iac/beta/payments/db")["SecretString"] == "s3cr3t"

@@ -36,13 +36,14 @@ from secrets_iac.config import NAMESPACE, StageConfig, load_stage_config
 from secrets_iac.outputs import MARKER, replace_output_dir
 from tests.conftest import REPO_ROOT, shared_path
 from tests.eso_schema import schema_errors, validate_manifest
-from tests.plan_render import STAGES, RenderedPlan, copy_project, edit_stack, render, rendered
+from tests.fixtures.example import EXAMPLE, STAGES, example_project
+from tests.plan_render import RenderedPlan, copy_project, edit_stack, render, rendered
 
 ESO_GROUP = "external-secrets.io/"
 ROLE_ARN_ANNOTATION = "eks.amazonaws.com/role-arn"
 STORE_KINDS = ("SecretStore", "ClusterSecretStore")
-EXPECTED_RECOVERY = {"dev": 7, "staging": 14, "prod": 30}
-EXPECTED_REFRESH = {"dev": "5m", "staging": "15m", "prod": "1h"}
+EXPECTED_RECOVERY = {"alpha": 7, "beta": 14, "gamma": 30}
+EXPECTED_REFRESH = {"alpha": "5m", "beta": "15m", "gamma": "1h"}
 
 
 @pytest.fixture(scope="session")
@@ -63,7 +64,7 @@ def plan(plans: dict[str, RenderedPlan], stage: str) -> RenderedPlan:
 
 @pytest.fixture
 def config(stage: str) -> StageConfig:
-    return load_stage_config(REPO_ROOT, stage)
+    return load_stage_config(EXAMPLE, stage)
 
 
 def eso_objects(plan: RenderedPlan) -> list[dict[str, Any]]:
@@ -157,8 +158,8 @@ def test_sequential_plans_in_one_process_are_independent(
 ) -> None:
     """dev rendered again after staging and prod (same process, same mock runtime) equals the first dev:
     no registrations, config or mocks leak from one run into the next."""
-    again = render("dev", tmp_path / "dev-again")
-    first = plans["dev"]
+    again = render("alpha", tmp_path / "dev-again")
+    first = plans["alpha"]
     assert again.manifests == first.manifests
     assert again.iam == first.iam
 
@@ -166,7 +167,7 @@ def test_sequential_plans_in_one_process_are_independent(
         return (r["type"], r["name"])
 
     assert sorted(again.resources, key=key) == sorted(first.resources, key=key)
-    assert {r["type"] for r in plans["prod"].resources} != {
+    assert {r["type"] for r in plans["gamma"].resources} != {
         r["type"] for r in first.resources
     }  # really other stages
 
@@ -176,7 +177,7 @@ def test_stages_render_their_own_account(plan: RenderedPlan, config: StageConfig
     assert config.account_id in text
     for other in STAGES:
         if other != plan.stage:
-            assert load_stage_config(REPO_ROOT, other).account_id not in text
+            assert load_stage_config(EXAMPLE, other).account_id not in text
 
 
 # -- 2. manifests ------------------------------------------------------------------------------------------
@@ -229,7 +230,7 @@ def test_push_secrets_reference_rendered_stores(plan: RenderedPlan) -> None:
 
 
 def test_namespace_allowed_helper_has_teeth(plans: dict[str, RenderedPlan]) -> None:
-    dev = plans["dev"]
+    dev = plans["alpha"]
     (store,) = dev.of_kind("ClusterSecretStore")
     assert namespace_allowed(store, "payments-dev", dev)
     assert not namespace_allowed(store, "kube-system", dev)
@@ -343,7 +344,7 @@ def test_a_broken_copy_of_a_rendered_manifest_is_rejected(
     path: str,
 ) -> None:
     """The strict gate has teeth on the real rendered objects, not only on hand-written ones."""
-    original = plans["staging"].of_kind(kind)[0]
+    original = plans["beta"].of_kind(kind)[0]
     assert schema_errors(original) == []
     broken = copy.deepcopy(original)
     breaker(broken)
@@ -358,7 +359,7 @@ def test_flat_push_secret_metadata_is_caught_by_the_wrapped_form_check(
 ) -> None:
     """PushSecret `metadata` is free-form in the CRD (x-kubernetes-preserve-unknown-fields), so the flat,
     pre-v0.10 form passes the schema; the wrapped-form assertion above is what catches it."""
-    broken = copy.deepcopy(plans["dev"].of_kind("PushSecret")[0])
+    broken = copy.deepcopy(plans["alpha"].of_kind("PushSecret")[0])
     _flatten_push_metadata(broken)
     assert schema_errors(broken) == []
     assert broken["spec"]["data"][0]["metadata"].get("kind") != "PushSecretMetadata"
@@ -453,22 +454,22 @@ def test_kms_key_per_stage(plans: dict[str, RenderedPlan]) -> None:
     def key_ids(stage: str) -> set[Any]:
         return {s["inputs"].get("kmsKeyId") for s in plans[stage].of_type("aws:secretsmanager/secret:Secret")}
 
-    assert key_ids("dev") == {None}
-    assert plans["dev"].of_type("aws:kms/key:Key") == []
-    prod_key = load_stage_config(REPO_ROOT, "prod").kms.key_arn
-    assert key_ids("prod") == {prod_key}
-    assert plans["prod"].of_type("aws:kms/key:Key") == []
-    (created,) = plans["staging"].of_type("aws:kms/key:Key")
-    staging = load_stage_config(REPO_ROOT, "staging")
+    assert key_ids("alpha") == {None}
+    assert plans["alpha"].of_type("aws:kms/key:Key") == []
+    prod_key = load_stage_config(EXAMPLE, "gamma").kms.key_arn
+    assert key_ids("gamma") == {prod_key}
+    assert plans["gamma"].of_type("aws:kms/key:Key") == []
+    (created,) = plans["beta"].of_type("aws:kms/key:Key")
+    staging = load_stage_config(EXAMPLE, "beta")
     _, outputs = mock_outputs(
         created["type"], created["name"], created["inputs"], staging.region, staging.account_id
     )
-    assert key_ids("staging") == {outputs["arn"]}
+    assert key_ids("beta") == {outputs["arn"]}
     assert created["inputs"]["deletionWindowInDays"] == 30
     # The readers may decrypt with exactly that key (and only through Secrets Manager).
     kms = [
         s
-        for s in plans["staging"].policy("secrets-iac-staging-payments-reader", "read-secrets")["Statement"]
+        for s in plans["beta"].policy("secrets-iac-beta-payments-reader", "read-secrets")["Statement"]
         if s["Action"] == ["kms:Decrypt"]
     ]
     assert [s["Resource"] for s in kms] == [outputs["arn"]]
@@ -486,13 +487,13 @@ def test_refresh_intervals_per_stage(plan: RenderedPlan, config: StageConfig) ->
 def test_eso_installed_where_configured(plans: dict[str, RenderedPlan]) -> None:
     for stage, plan in plans.items():
         releases = plan.of_type("kubernetes:helm.sh/v3:Release")
-        if load_stage_config(REPO_ROOT, stage).eso.install:
+        if load_stage_config(EXAMPLE, stage).eso.install:
             assert [(r["inputs"]["chart"], r["inputs"]["version"]) for r in releases] == [
                 ("external-secrets", "2.9.0")
             ]
         else:
             assert releases == []
-    assert not load_stage_config(REPO_ROOT, "prod").eso.install
+    assert not load_stage_config(EXAMPLE, "gamma").eso.install
 
 
 SEED_KEY = "dbSeed"
@@ -514,7 +515,7 @@ def test_initial_value_is_masked_in_plan_json(tmp_path: Path, monkeypatch: pytes
         config[f"{NAMESPACE}:apps"][0]["secrets"][0]["initialValueConfigKey"] = SEED_KEY
         config[f"{NAMESPACE}:{SEED_KEY}"] = {"secure": CIPHERTEXT}
 
-    edit_stack(project, "prod", seed)
+    edit_stack(project, "gamma", seed)
     original_engine_config = plan_module._engine_config
 
     def engine_config_with_plaintext(
@@ -535,7 +536,7 @@ def test_initial_value_is_masked_in_plan_json(tmp_path: Path, monkeypatch: pytes
     monkeypatch.setattr(plan_module, "_engine_config", engine_config_with_plaintext)
     monkeypatch.setattr(plan_module, "mask_secrets", recording_mask)
     out = tmp_path / "out"
-    plan_stack(project, "prod", out)
+    plan_stack(project, "gamma", out)
 
     # The canary really flowed into the SecretVersion, wrapped as a Pulumi secret...
     assert raw_secret_strings and all(
@@ -543,7 +544,7 @@ def test_initial_value_is_masked_in_plan_json(tmp_path: Path, monkeypatch: pytes
         for v in raw_secret_strings
     ), raw_secret_strings
     # ...and the plan shows only the mask, on the right secret.
-    result = RenderedPlan("prod", out)
+    result = RenderedPlan("gamma", out)
     (version,) = result.of_type("aws:secretsmanager/secretVersion:SecretVersion")
     assert version["inputs"]["secretString"] == MASK
     assert "secrets-iac:aws:SecretEntry::payments-db" in ancestors(result, version)
@@ -618,20 +619,20 @@ def test_bad_prod_config_fails_with_one_clear_message_and_no_output(
     fragment: str,
     previous: bool,
 ) -> None:
-    edit_stack(prod_copy, "prod", edit)
+    edit_stack(prod_copy, "gamma", edit)
     out = tmp_path / "out"
     if previous:
         with replace_output_dir(out, owner="secrets-iac plan") as version:
             (version / "manifests").mkdir()
             (version / "plan.json").write_text("previous\n", encoding="utf-8")
     before = sorted(p.name for p in tmp_path.iterdir())
-    code = cli_main(["plan", "--stack", "prod", "--out", str(out), "--project-dir", str(prod_copy)])
+    code = cli_main(["plan", "--stack", "gamma", "--out", str(out), "--project-dir", str(prod_copy)])
     captured = capsys.readouterr()
     assert code != 0
     assert captured.out == ""
     lines = captured.err.splitlines()
     assert len(lines) == 1, captured.err
-    assert lines[0].startswith(f"secrets-iac: error: stacks/Pulumi.prod.yaml: {key_path}: "), lines[0]
+    assert lines[0].startswith(f"secrets-iac: error: stacks/Pulumi.gamma.yaml: {key_path}: "), lines[0]
     assert fragment in lines[0], lines[0]
     assert sorted(p.name for p in tmp_path.iterdir()) == before  # no output, no leftover staging folder
     if previous:
@@ -646,8 +647,8 @@ def test_unedited_copy_plans_fine(
 ) -> None:
     """Control for the bad-config tests: the copied project itself is valid."""
     out = tmp_path / "out"
-    assert cli_main(["plan", "--stack", "prod", "--out", str(out), "--project-dir", str(prod_copy)]) == 0
-    assert capsys.readouterr().out.startswith("prod: ")
+    assert cli_main(["plan", "--stack", "gamma", "--out", str(out), "--project-dir", str(prod_copy)]) == 0
+    assert capsys.readouterr().out.startswith("gamma: ")
     assert (out / "plan.json").is_file()
 
 
@@ -677,28 +678,29 @@ def test_project_schema_has_teeth() -> None:
 
 
 def test_stack_files_are_named_by_stage() -> None:
-    names = sorted(p.name for p in (REPO_ROOT / "stacks").glob("*.yaml"))
+    names = sorted(p.name for p in (EXAMPLE / "stacks").glob("*.yaml"))
     assert names == sorted(f"Pulumi.{s}.yaml" for s in STAGES)
     # Each stage's values sit beside its config, encrypted.
-    assert sorted(p.name for p in (REPO_ROOT / "stacks" / "secrets").iterdir()) == sorted(
+    assert sorted(p.name for p in (EXAMPLE / "stacks" / "secrets").iterdir()) == sorted(
         f"{s}.enc.yaml" for s in STAGES
     )
     for name in names:
         match = re.fullmatch(r"Pulumi\.([a-z0-9-]+)\.yaml", name)
         assert match, name
-        load_stage_config(REPO_ROOT, match.group(1))
+        load_stage_config(EXAMPLE, match.group(1))
 
 
 # -- reproducibility -----------------------------------------------------------------------------------------
 
 
 def test_plan_output_is_byte_identical_across_runs(tmp_path: Path) -> None:
+    project = example_project(tmp_path / "project")
     outs = []
     for run in range(2):
         out = tmp_path / f"run{run}"
         subprocess.run(
-            [sys.executable, "-m", "secrets_iac", "plan", "--stack", "dev", "--out", str(out)],
-            cwd=REPO_ROOT,
+            [sys.executable, "-m", "secrets_iac", "plan", "--stack", "alpha", "--out", str(out)],
+            cwd=project,
             check=True,
             capture_output=True,
         )

@@ -13,7 +13,7 @@ from components.program import decode_config_value, stage_from_pulumi_config
 from secrets_iac.config import read_stack_values
 from secrets_iac.errors import UserError
 from secrets_iac.planner import plan_stage
-from tests.conftest import REPO_ROOT
+from tests.fixtures.example import EXAMPLE
 
 
 def _engine_config(values: dict[str, object]) -> dict[str, str]:
@@ -28,7 +28,7 @@ def test_decode_keeps_quoted_numbers_as_text() -> None:
 
 
 def test_engine_config_validates_into_the_stage(recorder: PlanRecorder) -> None:
-    values = read_stack_values(REPO_ROOT / "stacks" / "Pulumi.prod.yaml")
+    values = read_stack_values(EXAMPLE / "stacks" / "Pulumi.gamma.yaml")
     set_all_config({**_engine_config(values), "secrets-iac:paymentsSeed": "x"}, ["secrets-iac:paymentsSeed"])
     plan = stage_from_pulumi_config()
     assert plan.account_id == "777788889999"
@@ -37,7 +37,7 @@ def test_engine_config_validates_into_the_stage(recorder: PlanRecorder) -> None:
 
 
 def test_unknown_engine_key_fails_naming_it(recorder: PlanRecorder) -> None:
-    values = read_stack_values(REPO_ROOT / "stacks" / "Pulumi.prod.yaml")
+    values = read_stack_values(EXAMPLE / "stacks" / "Pulumi.gamma.yaml")
     set_all_config({**_engine_config(values), "secrets-iac:recoveryWindow": "30"})
     with pytest.raises(pulumi.RunError) as caught:
         stage_from_pulumi_config()
@@ -45,7 +45,7 @@ def test_unknown_engine_key_fails_naming_it(recorder: PlanRecorder) -> None:
 
 
 def test_bad_engine_value_fails_before_any_resource(recorder: PlanRecorder) -> None:
-    values = read_stack_values(REPO_ROOT / "stacks" / "Pulumi.prod.yaml")
+    values = read_stack_values(EXAMPLE / "stacks" / "Pulumi.gamma.yaml")
     values["apps"][1]["refreshInterval"] = "1 hour"
     set_all_config(_engine_config(values))
     with pytest.raises(
@@ -57,7 +57,7 @@ def test_bad_engine_value_fails_before_any_resource(recorder: PlanRecorder) -> N
 
 def test_region_mismatch_fails_like_plan_does(recorder: PlanRecorder) -> None:
     """`pulumi up` refuses an `aws:region` other than the stage's with the message `plan` gives."""
-    values = read_stack_values(REPO_ROOT / "stacks" / "Pulumi.prod.yaml")
+    values = read_stack_values(EXAMPLE / "stacks" / "Pulumi.gamma.yaml")
     set_all_config({**_engine_config(values), "aws:region": "us-east-1"})
     with pytest.raises(pulumi.RunError) as caught:
         stage_from_pulumi_config()

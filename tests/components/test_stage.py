@@ -12,13 +12,11 @@ from components.stage import SecretsStage, SecretsStageArgs
 from secrets_iac.config import load_stage_config
 from secrets_iac.planner import render_stage
 from tests.components.conftest import declare
-from tests.conftest import REPO_ROOT
-
-STAGES = ("dev", "staging", "prod")
+from tests.fixtures.example import EXAMPLE, STAGES
 
 
 def _declare_stage(stage: str, initial_values: dict[str, pulumi.Output[str]] | None = None) -> None:
-    config = load_stage_config(REPO_ROOT, stage)
+    config = load_stage_config(EXAMPLE, stage)
     plan = render_stage(config, stage)
     declare(lambda: SecretsStage(stage, SecretsStageArgs(plan, initial_values or {})))
 
@@ -36,7 +34,7 @@ def test_every_resource_is_parented_under_the_stage(recorder: PlanRecorder, stag
     )
 
 
-@pytest.mark.parametrize(("stage", "window"), [("dev", 7), ("staging", 14), ("prod", 30)])
+@pytest.mark.parametrize(("stage", "window"), [("alpha", 7), ("beta", 14), ("gamma", 30)])
 def test_recovery_window_and_kms_follow_the_stage(recorder: PlanRecorder, stage: str, window: int) -> None:
     _declare_stage(stage)
     secrets = recorder.of_type("aws:secretsmanager/secret:Secret")
@@ -48,13 +46,13 @@ def test_recovery_window_and_kms_follow_the_stage(recorder: PlanRecorder, stage:
     assert {s.inputs["recoveryWindowInDays"] for s in secrets} == {window}
     keys = recorder.of_type("aws:kms/key:Key")
     kms_ids = {s.inputs.get("kmsKeyId") for s in secrets}
-    if stage == "dev":
+    if stage == "alpha":
         assert keys == [] and kms_ids == {None}
-    elif stage == "staging":
+    elif stage == "beta":
         [key] = keys
         assert key.inputs["enableKeyRotation"] is True
         [alias] = recorder.of_type("aws:kms/alias:Alias")
-        assert alias.inputs["name"] == "alias/secrets-iac-staging-secrets"
+        assert alias.inputs["name"] == "alias/secrets-iac-beta-secrets"
         assert kms_ids == {key.outputs["arn"]}
     else:
         assert keys == []
@@ -66,7 +64,7 @@ def test_recovery_window_and_kms_follow_the_stage(recorder: PlanRecorder, stage:
 
 
 def test_staging_policies_name_the_created_key(recorder: PlanRecorder) -> None:
-    _declare_stage("staging")
+    _declare_stage("beta")
     [key] = recorder.of_type("aws:kms/key:Key")
     for policy in recorder.of_type("aws:iam/rolePolicy:RolePolicy"):
         statements = json.loads(policy.inputs["policy"])["Statement"]
@@ -75,7 +73,7 @@ def test_staging_policies_name_the_created_key(recorder: PlanRecorder) -> None:
 
 
 def test_eso_objects_are_custom_resources_of_the_right_api(recorder: PlanRecorder) -> None:
-    _declare_stage("dev")
+    _declare_stage("alpha")
     crs = [r for r in recorder.resources if r.type.startswith("kubernetes:external-secrets.io/")]
     kinds = sorted((r.inputs["apiVersion"], r.inputs["kind"]) for r in crs)
     assert kinds == [
@@ -94,45 +92,45 @@ def test_eso_objects_are_custom_resources_of_the_right_api(recorder: PlanRecorde
 
 
 def test_prod_does_not_install_eso_and_creates_no_namespaces(recorder: PlanRecorder) -> None:
-    _declare_stage("prod")
+    _declare_stage("gamma")
     assert recorder.of_type("kubernetes:helm.sh/v3:Release") == []
     assert recorder.of_type("kubernetes:core/v1:Namespace") == []
 
 
 def test_opt_in_seed_value_stays_secret(recorder: PlanRecorder) -> None:
-    config = load_stage_config(REPO_ROOT, "dev")
+    config = load_stage_config(EXAMPLE, "alpha")
     values = config.model_dump(by_alias=True)
     values["apps"][0]["secrets"][0]["initialValueConfigKey"] = "paymentsDbSeed"
     seeded = type(config).model_validate(values)
-    plan = render_stage(seeded, "dev")
+    plan = render_stage(seeded, "alpha")
     seed = pulumi.Output.secret('{"username":"app","password":"pl41n-t3xt-seed"}')
-    declare(lambda: SecretsStage("dev", SecretsStageArgs(plan, {"paymentsDbSeed": seed})))
+    declare(lambda: SecretsStage("alpha", SecretsStageArgs(plan, {"paymentsDbSeed": seed})))
     [version] = recorder.of_type("aws:secretsmanager/secretVersion:SecretVersion")
     assert version.inputs["secretString"] == MASK
     assert "pl41n-t3xt-seed" not in repr(recorder.resources)
 
 
 def test_controller_identity_annotates_the_chart_service_account(recorder: PlanRecorder) -> None:
-    config = load_stage_config(REPO_ROOT, "dev")
+    config = load_stage_config(EXAMPLE, "alpha")
     values = config.model_dump(by_alias=True)
     values["store"] = {"kind": "ClusterSecretStore", "auth": "controller"}
     controller = type(config).model_validate(values)
-    plan = render_stage(controller, "dev")
-    declare(lambda: SecretsStage("dev", SecretsStageArgs(plan)))
+    plan = render_stage(controller, "alpha")
+    declare(lambda: SecretsStage("alpha", SecretsStageArgs(plan)))
     [release] = recorder.of_type("kubernetes:helm.sh/v3:Release")
     assert release.inputs["values"]["serviceAccount"] == {
         "create": True,
         "name": "external-secrets",
         "annotations": {
-            "eks.amazonaws.com/role-arn": "arn:aws:iam::111122223333:role/secrets-iac-dev-eso-controller"
+            "eks.amazonaws.com/role-arn": "arn:aws:iam::111122223333:role/secrets-iac-alpha-eso-controller"
         },
     }
     assert recorder.of_type("kubernetes:core/v1:ServiceAccount") == []
 
 
 def test_creation_order_crds_and_identities_before_eso_objects(recorder: PlanRecorder) -> None:
-    _declare_stage("dev")
-    release = "kubernetes:helm.sh/v3:Release::dev-eso-release"
+    _declare_stage("alpha")
+    release = "kubernetes:helm.sh/v3:Release::alpha-eso-release"
     crs = [r for r in recorder.resources if r.type.startswith("kubernetes:external-secrets.io/")]
     assert crs and all(release in cr.depends_on for cr in crs)
     [push] = [cr for cr in crs if cr.inputs["kind"] == "PushSecret"]
@@ -150,4 +148,4 @@ def test_creation_order_crds_and_identities_before_eso_objects(recorder: PlanRec
     [pusher_sa] = [
         r for r in recorder.of_type("kubernetes:core/v1:ServiceAccount") if r.name == "payments-pusher-sa"
     ]
-    assert "kubernetes:core/v1:Namespace::dev-ns-payments-dev" in pusher_sa.depends_on
+    assert "kubernetes:core/v1:Namespace::alpha-ns-payments-dev" in pusher_sa.depends_on

@@ -17,30 +17,28 @@ from secrets_iac.config import (
     read_stack_values,
 )
 from secrets_iac.errors import UserError
-from tests.conftest import REPO_ROOT
-
-STAGES = ("dev", "staging", "prod")
+from tests.fixtures.example import EXAMPLE, STAGES
 
 
 def _dev_values() -> dict[str, Any]:
-    return read_stack_values(REPO_ROOT / "stacks" / "Pulumi.dev.yaml")
+    return read_stack_values(EXAMPLE / "stacks" / "Pulumi.alpha.yaml")
 
 
 def _error(values: dict[str, Any]) -> str:
     with pytest.raises(UserError) as caught:
-        parse_stage_config(values, source="stacks/Pulumi.dev.yaml")
+        parse_stage_config(values, source="stacks/Pulumi.alpha.yaml")
     return str(caught.value)
 
 
 @pytest.mark.parametrize("stage", STAGES)
 def test_every_stack_file_loads(stage: str) -> None:
-    config = load_stage_config(REPO_ROOT, stage)
+    config = load_stage_config(EXAMPLE, stage)
     assert config.prefix(stage) == f"secrets-iac/{stage}"
     assert config.apps
 
 
 def test_stages_differ_like_real_stages() -> None:
-    dev, staging, prod = (load_stage_config(REPO_ROOT, s) for s in STAGES)
+    dev, staging, prod = (load_stage_config(EXAMPLE, s) for s in STAGES)
     assert (dev.recovery_window_in_days, staging.recovery_window_in_days, prod.recovery_window_in_days) == (
         7,
         14,
@@ -65,7 +63,7 @@ def test_bad_duration_names_file_and_key_path() -> None:
     values = _dev_values()
     values["apps"][1]["refreshInterval"] = "1 hour"
     assert _error(values) == (
-        "stacks/Pulumi.dev.yaml: secrets-iac:apps[1].refreshInterval: "
+        "stacks/Pulumi.alpha.yaml: secrets-iac:apps[1].refreshInterval: "
         '"1 hour" is not a duration like 1h or 30m'
     )
 
@@ -157,7 +155,7 @@ def test_invalid_values_are_refused_with_key_path(mutate: Any, expected: str) ->
     values = _dev_values()
     mutate(values)
     message = _error(values)
-    assert message.startswith("stacks/Pulumi.dev.yaml: ")
+    assert message.startswith("stacks/Pulumi.alpha.yaml: ")
     assert expected in message
 
 
@@ -167,7 +165,7 @@ def test_every_problem_is_reported_once_per_line() -> None:
     values["apps"][0]["refreshInterval"] = "soon"
     lines = _error(values).splitlines()
     assert len(lines) == 2
-    assert all(line.startswith("stacks/Pulumi.dev.yaml: secrets-iac:") for line in lines)
+    assert all(line.startswith("stacks/Pulumi.alpha.yaml: secrets-iac:") for line in lines)
 
 
 def test_stack_file_errors_name_the_file(tmp_path: Path) -> None:
@@ -183,17 +181,17 @@ def test_stack_file_errors_name_the_file(tmp_path: Path) -> None:
 
 
 def test_provider_region_must_match(tmp_path: Path) -> None:
-    document = yaml.safe_load((REPO_ROOT / "stacks" / "Pulumi.dev.yaml").read_text())
+    document = yaml.safe_load((EXAMPLE / "stacks" / "Pulumi.alpha.yaml").read_text())
     document["config"]["aws:region"] = "us-east-1"
     (tmp_path / "stacks").mkdir()
-    (tmp_path / "stacks" / "Pulumi.dev.yaml").write_text(yaml.safe_dump(document))
+    (tmp_path / "stacks" / "Pulumi.alpha.yaml").write_text(yaml.safe_dump(document))
     with pytest.raises(UserError, match="aws:region 'us-east-1' differs from secrets-iac:region 'eu-west-1'"):
-        load_stage_config(tmp_path, "dev")
+        load_stage_config(tmp_path, "alpha")
 
 
 def test_secure_values_are_not_read_as_plain_config(tmp_path: Path) -> None:
-    document = yaml.safe_load((REPO_ROOT / "stacks" / "Pulumi.dev.yaml").read_text())
+    document = yaml.safe_load((EXAMPLE / "stacks" / "Pulumi.alpha.yaml").read_text())
     document["config"]["secrets-iac:dbSeed"] = {"secure": "v1:abc"}
-    path = tmp_path / "Pulumi.dev.yaml"
+    path = tmp_path / "Pulumi.alpha.yaml"
     path.write_text(yaml.safe_dump(document))
     assert "dbSeed" not in read_stack_values(path)

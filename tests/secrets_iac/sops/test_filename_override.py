@@ -21,7 +21,7 @@ def project(tmp_path: Path, keys: list[KeyPair], age_env: KeyPair, monkeypatch: 
     (root / "stacks" / "secrets").mkdir(parents=True)
     (root / ".sops.yaml").write_text(
         "creation_rules:\n"
-        f"  - path_regex: stacks/secrets/prod\\.enc\\.yaml$\n    age: {keys[1].recipient}\n"
+        f"  - path_regex: stacks/secrets/gamma\\.enc\\.yaml$\n    age: {keys[1].recipient}\n"
         f"  - path_regex: stacks/secrets/.*\\.enc\\.yaml$\n    age: {keys[0].recipient}\n"
     )
     monkeypatch.chdir(root)
@@ -43,7 +43,7 @@ def test_the_override_picks_the_tracked_paths_rule_and_type(
     temp = tmp_path / "value.tmp"  # no .yaml: the type comes from the override too
     temp.write_text(PLAIN)
     target = project / "stacks" / "secrets" / "prod.enc.yaml"
-    args = ["sops", "encrypt", str(temp), "--filename-override", "stacks/secrets/prod.enc.yaml"]
+    args = ["sops", "encrypt", str(temp), "--filename-override", "stacks/secrets/gamma.enc.yaml"]
     assert main([*args, "--output", str(target)]) == 0
     text = target.read_text()
     assert keys[1].recipient in text and keys[0].recipient not in text and "hunter2" not in text
@@ -61,7 +61,7 @@ def test_stdin_needs_the_override(
     assert main(["sops", "encrypt", "-"]) == 1
     assert b"--filename-override" in capsysbinary.readouterr().err
     monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(PLAIN.encode())))
-    assert main(["sops", "encrypt", "-", "--filename-override", "stacks/secrets/dev.enc.yaml"]) == 0
+    assert main(["sops", "encrypt", "-", "--filename-override", "stacks/secrets/alpha.enc.yaml"]) == 0
     encrypted = capsysbinary.readouterr().out
     assert keys[0].recipient.encode() in encrypted and b"hunter2" not in encrypted
     (project / "out.enc.yaml").write_bytes(encrypted)

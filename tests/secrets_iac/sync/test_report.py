@@ -14,7 +14,7 @@ def report(*statuses: Status, dry_run: bool = False) -> SyncReport:
         SecretResult(f"p/app/s{i}", "app", status, f"v{i}" if status is not Status.MISSING_VALUE else None)
         for i, status in enumerate(statuses)
     )
-    return SyncReport("dev", "stacks/secrets/dev.enc.yaml", "eu-west-1", dry_run, results)
+    return SyncReport("alpha", "stacks/secrets/alpha.enc.yaml", "eu-west-1", dry_run, results)
 
 
 @pytest.mark.parametrize(
@@ -36,7 +36,7 @@ def test_exit_codes(statuses: tuple[Status, ...], plain: int, detailed: int) -> 
 
 def test_json_report() -> None:
     data = json.loads(report(Status.CREATED, Status.MISSING_VALUE).dumps())
-    assert data["stack"] == "dev" and data["dry_run"] is False and data["changes"] is True
+    assert data["stack"] == "alpha" and data["dry_run"] is False and data["changes"] is True
     assert (
         data["counts"]["created"] == 1
         and data["counts"]["missing-value"] == 1
@@ -59,6 +59,6 @@ def test_table_uses_would_in_a_dry_run() -> None:
     assert lines[2].startswith("would update  p/app/s1")
     assert lines[3].startswith("unchanged     p/app/s2")
     assert (
-        lines[-1] == "dev: 3 secrets (1 would create, 1 would update, 1 unchanged; dry run, nothing written)"
+        lines[-1] == "alpha: 3 secrets (1 would create, 1 would update, 1 unchanged; dry run, nothing written)"
     )
-    assert report().table().splitlines()[-1] == "dev: 0 secrets (none declared; applied)"
+    assert report().table().splitlines()[-1] == "alpha: 0 secrets (none declared; applied)"
