@@ -58,7 +58,6 @@ def test_table_uses_would_in_a_dry_run() -> None:
     assert lines[1].startswith("would create  p/app/s0")
     assert lines[2].startswith("would update  p/app/s1")
     assert lines[3].startswith("unchanged     p/app/s2")
-    assert (
-        lines[-1] == "alpha: 3 secrets (1 would create, 1 would update, 1 unchanged; dry run, nothing written)"
-    )
+    summary = "alpha: 3 secrets (1 would create, 1 would update, 1 unchanged; dry run, nothing written)"
+    assert lines[-1] == summary
     assert report().table().splitlines()[-1] == "alpha: 0 secrets (none declared; applied)"
