@@ -38,3 +38,8 @@ def iam_role_name(project: str, environment: str, purpose: str) -> str:
 def kms_alias(project: str, environment: str) -> str:
     """The alias of a key the stage creates."""
     return f"alias/{project}-{environment}-secrets"
+
+
+def sync_lock_name(prefix: str) -> str:
+    """`<prefix>/.sync-lock`, the secret holding a stage's sync lock; no app name starts with a dot."""
+    return f"{prefix}/.sync-lock"

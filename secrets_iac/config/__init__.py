@@ -32,6 +32,7 @@ from secrets_iac.config.model import (
     StoreAuth,
     StoreConfig,
     StoreKind,
+    SyncConfig,
 )
 from secrets_iac.config.reading import (
     NAMESPACE,
@@ -59,6 +60,7 @@ __all__ = [
     "StoreAuth",
     "StoreConfig",
     "StoreKind",
+    "SyncConfig",
     "TlsConfig",
     "config_key_path",
     "load_stage_config",

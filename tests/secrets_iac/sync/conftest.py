@@ -60,7 +60,7 @@ def stack_document(kms: Mapping[str, Any] | None = None, account_id: str = MOTO_
                     "namespace": "payments-test",
                     "secrets": [
                         {"name": "db", "description": "Payments database credentials"},
-                        {"name": "stripe-api-key"},
+                        {"name": "stripe-api-key", "keys": [{"secretKey": "STRIPE_API_KEY"}]},
                         {
                             "name": "db-rotated",
                             "rotation": {

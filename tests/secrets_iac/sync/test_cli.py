@@ -47,9 +47,12 @@ def test_exit_codes_and_report(
     assert out.splitlines()[0].split() == ["STATUS", "SECRET", "VERSION", "DETAIL"]
     assert re.search(r"^created +secrets-iac/test/payments/db ", out, re.MULTILINE)
     report = json.loads(report_path.read_text())
+    assert report["version"] == 1 and report["dry_run"] is False
     assert report["counts"]["created"] == 4 and report["changes"] and not report["errors"]
-    assert {s["name"] for s in report["secrets"]} == {spec.name for spec in project.plan().secrets}
-    assert all(s["version_id"] for s in report["secrets"])
+    (stage,) = report["stages"]
+    assert stage["stack"] == "test" and stage["error"] is None and stage["counts"]["created"] == 4
+    assert {s["name"] for s in stage["secrets"]} == {spec.name for spec in project.plan().secrets}
+    assert all(s["version_id"] for s in stage["secrets"])
 
     assert sync(project, moto, "--detailed-exitcode") == 0
     assert sync(project, moto) == 0
