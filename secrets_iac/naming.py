@@ -41,5 +41,6 @@ def kms_alias(project: str, environment: str) -> str:
 
 
 def sync_lock_name(prefix: str) -> str:
-    """`<prefix>/.sync-lock`, the secret holding a stage's sync lock; no app name starts with a dot."""
-    return f"{prefix}/.sync-lock"
+    """`<prefix>.sync-lock`, the secret holding a stage's sync lock: beside the prefix, not under it, so
+    neither ESO's roles (`<prefix>/*`) nor the sync's listing of `<prefix>/` ever see it."""
+    return f"{prefix}.sync-lock"

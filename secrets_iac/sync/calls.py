@@ -37,13 +37,14 @@ from botocore.exceptions import (
     PartialCredentialsError,
     ResponseStreamingError,
 )
+from botocore.parsers import ResponseParserError
 
 from secrets_iac.sync.responses import UntrustedResponse
 
-BOTOCORE_MAX_ATTEMPTS = 5
-"""Per call, inside botocore (adaptive mode); `RetryPolicy.rounds` multiplies it."""
+BOTOCORE_ATTEMPTS = 6
+"""Attempts per call in botocore (adaptive mode), the first included; `RetryPolicy.rounds` multiplies it."""
 CLIENT_CONFIG = Config(
-    retries={"max_attempts": BOTOCORE_MAX_ATTEMPTS, "mode": "adaptive"},
+    retries={"total_max_attempts": BOTOCORE_ATTEMPTS, "mode": "adaptive"},
     max_pool_connections=64,
     connect_timeout=10,
     read_timeout=30,
@@ -98,7 +99,9 @@ def is_connection_level(err: Exception) -> bool:
 
 def is_transient(err: Exception) -> bool:
     """Worth another round: throttling, AWS-side 5xx, a lost connection or an answer cut short."""
-    if isinstance(err, UntrustedResponse | ResponseStreamingError) or is_connection_level(err):
+    if isinstance(err, UntrustedResponse | ResponseStreamingError | ResponseParserError):
+        return True
+    if is_connection_level(err):
         return True
     if isinstance(err, ClientError):
         status = err.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
@@ -199,7 +202,7 @@ class Caller:
                 if error_code(err) in final_codes:
                     raise
                 failure: Exception = err
-            except (BotoCoreError, UntrustedResponse) as err:
+            except (BotoCoreError, UntrustedResponse, ResponseParserError) as err:
                 failure = err
             if not is_transient(failure) or round_index == rounds - 1:
                 raise self._failed(operation, subject, failure, scrub, round_index + 1) from None

@@ -1,4 +1,4 @@
-"""One sync at a time per stage: a lease held in a small secret, `<prefix>/.sync-lock`.
+"""One sync at a time per stage: a lease held in a small secret, `<prefix>.sync-lock`.
 
 Two syncs of one stage at once would each read, decide and write: with different git revisions the
 older could win. So a run that writes first takes the stage's lock:
@@ -16,7 +16,7 @@ older could win. So a run that writes first takes the stage's lock:
 
 The lock holds no secret (it uses the AWS-managed key) and is created with the stage's tags. Dry runs
 take no lock. `--no-lock` skips it (one writer by other means). A lock left by a killed run expires
-after `LEASE_SECONDS`, or delete it: `aws secretsmanager delete-secret --secret-id <prefix>/.sync-lock
+after `LEASE_SECONDS`, or delete it: `aws secretsmanager delete-secret --secret-id <prefix>.sync-lock
 --force-delete-without-recovery`.
 """
 

@@ -61,6 +61,7 @@ from secrets_iac.sync.responses import (
     CURRENT_STAGE,
     CurrentValue,
     SecretMeta,
+    current_value,
     described,
     named,
     secret_value,
@@ -202,12 +203,37 @@ class _SecretSync:
             )
         current = meta.current_version
         if current is None:
+            value = self._confirm_no_value()
+            if value is not None:  # the DescribeSecret answer lacked its versions: trust the value read
+                return (
+                    self._skipped_rotation(value.version_id) if self._rotation(meta) else self._compare(value)
+                )
             if self.options.dry_run:
                 return self._result(Status.CREATED, detail="first value")
             return self._result(Status.CREATED, self._put(None), detail="first value")
         if self._rotation(meta):
             return self._skipped_rotation(current)
         return self._compare(self._get(current))
+
+    def _confirm_no_value(self) -> CurrentValue | None:
+        """A first value is written only if AWS also answers "no AWSCURRENT" to GetSecretValue.
+
+        DescribeSecret leaves `VersionIdsToStages` out for a secret without versions, so an answer that
+        lost the field (a proxy, a cut) would look the same; an error code cannot be lost that way.
+        """
+        try:
+            value: CurrentValue = self.caller.call(
+                "GetSecretValue",
+                self.name,
+                check=lambda r: current_value(r, self.name),
+                scrub=self._scrub,
+                final_codes=frozenset({"ResourceNotFoundException"}),
+                SecretId=self.name,
+                VersionStage=CURRENT_STAGE,
+            )
+        except ClientError:
+            return None
+        return value
 
     def _skipped_rotation(self, version_id: str) -> SecretResult:
         return self._result(

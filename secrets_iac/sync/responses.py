@@ -152,6 +152,11 @@ def secret_value(response: Mapping[str, Any], name: str, version_id: str) -> Cur
     return _current_value(response, name, version_id)
 
 
+def current_value(response: Mapping[str, Any], name: str) -> CurrentValue:
+    """GetSecretValue(SecretId=name, VersionStage=AWSCURRENT)."""
+    return _current_value(response, name)
+
+
 def described(response: Mapping[str, Any], name: str) -> SecretMeta:
     """DescribeSecret(SecretId=name): AWS always sends the ARN and the name."""
     _require(
