@@ -117,7 +117,8 @@ class CallFailed(Exception):
         self.code = code
         """AWS's error code (`AccessDeniedException`), or `UntrustedResponse`, or the exception's name."""
         self.connection = connection
-        """Connection-level: AWS could not be reached; the run stops starting new secrets."""
+        """Connection-level (AWS could not be reached, or `give_up_after` calls in a row failed after
+        every retry): the run stops starting new secrets."""
 
 
 class RateLimiter:
@@ -149,11 +150,17 @@ UNLIMITED = RateLimiter(0)
 
 @dataclass(frozen=True)
 class RetryPolicy:
-    """Rounds of a call after botocore gave up: jittered exponential backoff, `rounds` attempts in all."""
+    """Rounds of a call after botocore gave up: jittered exponential backoff, `rounds` attempts in all.
 
-    rounds: int = 6
-    base_delay: float = 0.5
-    max_delay: float = 8.0
+    Defaults: a call failing for good gives up after ~18 s (its secret is reported, the run goes on).
+    `give_up_after` calls in a row failing that way mean AWS is not answering: the run stops starting
+    new secrets, as for a lost connection.
+    """
+
+    rounds: int = 10
+    base_delay: float = 0.25
+    max_delay: float = 4.0
+    give_up_after: int = 20
     sleep: Callable[[float], None] = field(default=time.sleep, compare=False, repr=False)
 
     def delay(self, round_index: int) -> float:
@@ -173,6 +180,13 @@ class Caller:
         self.client = client
         self.retry = retry or RetryPolicy()
         self.writes = writes or UNLIMITED
+        self._failing_in_a_row = 0
+        self._lock = threading.Lock()
+
+    def _count(self, *, exhausted: bool) -> int:
+        with self._lock:
+            self._failing_in_a_row = self._failing_in_a_row + 1 if exhausted else 0
+            return self._failing_in_a_row
 
     def call(
         self,
@@ -197,15 +211,24 @@ class Caller:
                 self.writes.acquire()
             try:
                 response: dict[str, Any] = method(**kwargs)
-                return check(response) if check is not None else response
+                checked = check(response) if check is not None else response
+                self._count(exhausted=False)
+                return checked
             except ClientError as err:
                 if error_code(err) in final_codes:
+                    self._count(exhausted=False)
                     raise
                 failure: Exception = err
             except (BotoCoreError, UntrustedResponse, ResponseParserError) as err:
                 failure = err
-            if not is_transient(failure) or round_index == rounds - 1:
-                raise self._failed(operation, subject, failure, scrub, round_index + 1) from None
+            transient = is_transient(failure)
+            if not transient or round_index == rounds - 1:
+                in_a_row = self._count(exhausted=transient)
+                failed = self._failed(operation, subject, failure, scrub, round_index + 1)
+                if in_a_row >= self.retry.give_up_after:
+                    failed.connection = True
+                    failed.args = (f"{failed} ({in_a_row} calls in a row failed after every retry)",)
+                raise failed from None
             self.retry.sleep(self.retry.delay(round_index))
         raise AssertionError("unreachable: the last round raises")
 

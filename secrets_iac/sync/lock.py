@@ -42,6 +42,8 @@ from secrets_iac.sync.responses import UntrustedResponse, named
 LEASE_SECONDS = 900.0
 """A run longer than this can be taken over; 10,000 changed secrets take ~250 s at 40 writes/s."""
 RELEASE_WAIT = 30.0
+CLOCK_MARGIN = 30.0
+"""Hosts' clocks may differ this much: a lease is taken over only once expired by every clock in reach."""
 _TAKEOVER_NAMESPACE = uuid.UUID("6c1f7d8e-4f0b-4a52-9d7e-5d3b0c2a9e11")
 _EXISTS = "ResourceExistsException"
 _NOT_FOUND = "ResourceNotFoundException"
@@ -120,6 +122,7 @@ class StageLock:
     sleep: Callable[[float], None] = time.sleep
     owner: str = field(default_factory=lambda: str(uuid.uuid4()))
     notes: list[str] = field(default_factory=list)
+    _expires_at: float | None = field(default=None, init=False)
 
     @property
     def name(self) -> str:
@@ -127,7 +130,9 @@ class StageLock:
 
     def _holder(self) -> Holder:
         now = self.clock()
-        return Holder(self.owner, socket.gethostname(), os.getpid(), now, now + self.lease)
+        holder = Holder(self.owner, socket.gethostname(), os.getpid(), now, now + self.lease)
+        self._expires_at = holder.expires_at
+        return holder
 
     def _create(self) -> bool:
         holder = self._holder()
@@ -192,7 +197,9 @@ class StageLock:
                 raise UserError(f"cannot take the stage's sync lock {self.name}: {err}") from None
             holder = current[1] if current is not None else None
             if current is not None and (
-                holder is None or holder.owner == self.owner or holder.expires_at <= self.clock()
+                holder is None
+                or holder.owner == self.owner
+                or holder.expires_at + CLOCK_MARGIN <= self.clock()
             ):
                 try:
                     if self._take_over(current[0]):
@@ -215,23 +222,28 @@ class StageLock:
             self.sleep(min(1.0, max(0.05, limit - waited)))
 
     def release(self) -> None:
-        """Delete the lock if it is still ours; problems become notes (the lease expires anyway)."""
+        """Delete the lock if it is still ours; problems become notes (the lease expires anyway).
+
+        While our lease runs (with `CLOCK_MARGIN` to spare) nobody can have taken the lock over, so it
+        is deleted without reading it first; later it is read, and deleted only if it is still ours.
+        """
         try:
-            current = self._read()
-            if current is None or current[1] is None or current[1].owner != self.owner:
-                self.notes.append(f"the lock {self.name} was no longer ours at the end of the run")
-                return
+            if self._expires_at is None or self.clock() >= self._expires_at - CLOCK_MARGIN:
+                current = self._read()
+                if current is None or current[1] is None or current[1].owner != self.owner:
+                    self.notes.append(f"the lock {self.name} was no longer ours at the end of the run")
+                    return
             self.caller.call(
                 "DeleteSecret",
                 self.name,
                 check=lambda r: named(r, self.name, "DeleteSecret"),
                 write=True,
-                final_codes=frozenset({_NOT_FOUND}),
+                final_codes=frozenset({_NOT_FOUND, _DELETING}),
                 SecretId=self.name,
                 ForceDeleteWithoutRecovery=True,
             )
         except ClientError:
-            return  # already gone
+            return  # already gone (our own earlier round whose answer was lost)
         except CallFailed as err:
             self.notes.append(f"the lock {self.name} was not released ({err}); its lease expires")
 
