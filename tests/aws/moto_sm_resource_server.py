@@ -8,9 +8,9 @@ Secrets Manager call is checked against ``Resource: "*"``, which a resource-scop
 secrets, and nothing about the prefix boundary could be shown
 (``test_vanilla_moto_cannot_scope_secretsmanager`` proves this on the unmodified server).
 
-This script adds the missing hook and nothing else. Policy evaluation (action and resource wildcard
-matching, Allow/Deny combination, session credentials, signatures) stays moto's own code. The hook returns,
-as AWS evaluates it:
+This script adds the missing hook and IAM's ``?`` wildcard (``_iam_match``), nothing else. Policy
+evaluation (action and resource matching, Allow/Deny combination, session credentials, signatures) stays
+moto's own code. The hook returns, as AWS evaluates it:
 
 * the ARN (with its ``-XXXXXX`` suffix) of the existing secret a ``SecretId`` names (name, ARN, partial ARN),
 * for ``CreateSecret`` the ARN the new secret will have (suffix shown as ``-??????``),
@@ -21,8 +21,10 @@ Usage: ``python tests/aws/moto_sm_resource_server.py -H 127.0.0.1 -p 5000`` (sam
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
+from moto.iam.access_control import IAMPolicyStatement
 from moto.secretsmanager.responses import SecretsManagerResponse
 from moto.server import main
 from moto.utilities.utils import get_partition
@@ -48,7 +50,19 @@ def _determine_resource(self: Any) -> str:
     return str(secret_id) if str(secret_id).startswith("arn:") else f"{arn_prefix}{secret_id}"
 
 
+def _iam_match(pattern: str, string: str) -> re.Match[str] | None:
+    """IAM's wildcards: `*` any run of characters, `?` exactly one, everything else literal.
+
+    moto 5.2.5 (`IAMPolicyStatement._match`) only rewrites `*` to `.*` and hands the rest to `re`, so a
+    `?` (the sync lock's `-??????` suffix) fails to compile ("multiple repeat": a 500) and `.` matches any
+    character. Same signature, IAM's semantics.
+    """
+    regex = "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern)
+    return re.match(f"^{regex}$", string)
+
+
 SecretsManagerResponse._determine_resource = _determine_resource  # type: ignore[attr-defined]
+IAMPolicyStatement._match = staticmethod(_iam_match)  # type: ignore[method-assign]
 
 if __name__ == "__main__":
     main()

@@ -242,12 +242,8 @@ class BulkProject:
 
     def options(self, endpoint_url: str, **kwargs: Any) -> SyncOptions:
         kwargs.setdefault("max_workers", 8)
-        return SyncOptions(
-            identities=[self.identity],
-            endpoint_url=endpoint_url,
-            session=moto_session(),
-            **kwargs,
-        )
+        kwargs.setdefault("session", moto_session())
+        return SyncOptions(identities=[self.identity], endpoint_url=endpoint_url, **kwargs)
 
     def sync(self, endpoint_url: str, stack: str, **kwargs: Any) -> SyncReport:
         return sync_stage(self.root, stack, self.options(endpoint_url, **kwargs))
