@@ -138,7 +138,7 @@ class RateLimiter:
                 now = time.monotonic()
                 self._tokens = min(self.rate, self._tokens + (now - self._updated) * self.rate)
                 self._updated = now
-                if self._tokens >= 1:
+                if self._tokens >= 1 - 1e-9:  # tolerance: float sums of elapsed time fall a hair short
                     self._tokens -= 1
                     return
                 wait = (1 - self._tokens) / self.rate
