@@ -177,3 +177,43 @@ def test_secrets_without_a_value_yet_are_written_in_a_batched_run(
     assert statuses(report) == {"created"}
     assert counter.counts["BatchGetSecretValue"] == 0  # no current version listed: nothing to batch
     assert set(versions_per_secret(moto, bulk.prefix("bulk")).values()) == {1}
+
+
+class RotationEnabledInAws:
+    """The real client, except `rotated` carry RotationEnabled (rotation set up outside the stack)."""
+
+    def __init__(self, real: Any, rotated: set[str]) -> None:
+        self._real, self._rotated = real, rotated
+        self.value_reads: list[str] = []
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._real, name)
+
+    def list_secrets(self, **kwargs: Any) -> Any:
+        page = self._real.list_secrets(**kwargs)
+        for entry in page["SecretList"]:
+            entry["RotationEnabled"] = entry["Name"] in self._rotated
+        return page
+
+    def batch_get_secret_value(self, **kwargs: Any) -> Any:
+        self.value_reads.extend(kwargs["SecretIdList"])
+        return self._real.batch_get_secret_value(**kwargs)
+
+
+def test_rotation_enabled_in_aws_is_left_to_the_lambda_without_reading_the_value(
+    bulk: BulkProject, moto: MotoServer
+) -> None:
+    seeded(bulk, moto, 20)
+    bulk.reseed("bulk", "v2")
+    rotated = {"secrets-iac/bulk/app0/s4", "secrets-iac/bulk/app0/s5"}
+    client = RotationEnabledInAws(moto.client("secretsmanager"), rotated)
+    desired = load_desired(
+        bulk.root / "stacks/secrets/bulk.enc.yaml",
+        bulk_stage_plan(bulk),
+        stack="bulk",
+        identities=[bulk.identity],
+    )
+    results = {r.name: r.status for r in reconcile(client, desired, ReconcileOptions(overwrite_drift=True))}
+    assert {results.pop(name) for name in rotated} == {Status.SKIPPED_ROTATION}
+    assert set(results.values()) == {Status.UPDATED}
+    assert not rotated & set(client.value_reads) and len(client.value_reads) == 18
