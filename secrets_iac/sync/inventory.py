@@ -41,6 +41,8 @@ class Inventory:
     """Current values from BatchGetSecretValue, checked to be the name's AWSCURRENT version."""
     notes: list[str] = field(default_factory=list)
     """Why some reads fell back to one call per secret (no values, no secret names)."""
+    account: str | None = None
+    """The account of the ARNs the listing returned: the account these credentials read (and write)."""
 
 
 def list_stage(
@@ -102,6 +104,8 @@ def read_inventory(
     inventory.listed, note = list_stage(caller, prefix, declared)
     if note:
         inventory.notes.append(note)
+    accounts = {meta.arn.split(":")[4] for meta in inventory.listed.values() if meta.arn.count(":") >= 5}
+    inventory.account = accounts.pop() if len(accounts) == 1 else None
     names = [n for n, meta in inventory.listed.items() if needs_value(meta)]
     chunks = [names[i : i + BATCH_SIZE] for i in range(0, len(names), BATCH_SIZE)]
     failed = 0

@@ -133,6 +133,14 @@ class _SecretSync:
         self.desired = desired
         self.token_key = token_key
         self.options = options
+        self.would_write = False
+        """Set by a dry run where a real run would write."""
+
+    def _dry(self) -> bool:
+        """True (and `would_write` noted) when this is a dry run: the caller reports instead of writing."""
+        if self.options.dry_run:
+            self.would_write = True
+        return self.options.dry_run
 
     def _scrub(self, text: str) -> str:
         return scrub(text, self.desired)
@@ -208,7 +216,7 @@ class _SecretSync:
                 return (
                     self._skipped_rotation(value.version_id) if self._rotation(meta) else self._compare(value)
                 )
-            if self.options.dry_run:
+            if self._dry():
                 return self._result(Status.CREATED, detail="first value")
             return self._result(Status.CREATED, self._put(None), detail="first value")
         if self._rotation(meta):
@@ -251,7 +259,7 @@ class _SecretSync:
             return self._adopt(version)
         if labelled or self.options.overwrite_drift:
             detail = "" if labelled else "replaced a value changed out of band (--overwrite-drift)"
-            if self.options.dry_run:
+            if self._dry():
                 return self._result(Status.UPDATED, version, version, detail)
             return self._result(Status.UPDATED, self._put(version), version, detail)
         return self._result(
@@ -284,7 +292,7 @@ class _SecretSync:
             )
         kms = self.options.kms_key_id
         detail = f"the secret (KMS key {kms or 'aws/secretsmanager'}) and its first value"
-        if self.options.dry_run:
+        if self._dry():
             return self._result(Status.CREATED, detail=f"would create {detail}")
         kwargs: dict[str, Any] = {
             "Name": self.name,
@@ -312,7 +320,7 @@ class _SecretSync:
 
     def _adopt(self, current: str) -> SecretResult:
         """Equal value, not written by the sync: move the label to it so a later change is not drift."""
-        if self.options.dry_run:
+        if self._dry():
             return self._result(
                 Status.UNCHANGED, current, detail=f"would label the current version {SYNCED_STAGE}"
             )
@@ -353,6 +361,10 @@ class Reconciled:
     """One per declared secret, in the stack's declaration order."""
     notes: tuple[str, ...]
     """Why reads fell back to one call per secret, if they did."""
+    pending_writes: int = 0
+    """In a dry run: how many secrets a real run would write (or label)."""
+    account: str | None = None
+    """The account the listing ran in (from the ARNs it returned); None when it returned nothing."""
 
 
 def reconcile(
@@ -372,6 +384,8 @@ def reconcile_with_notes(
     abort_reason: list[str] = []
     specs: Sequence[SecretSpec] = desired.secrets
     to_read = [s.name for s in specs if desired.value_for(s) is not None]
+    pending: list[str] = []
+    pending_lock = threading.Lock()
 
     def one(spec: SecretSpec, inventory: Inventory) -> SecretResult:
         refused = desired.refused.get(spec.name)
@@ -389,13 +403,18 @@ def reconcile_with_notes(
                 Status.ERROR,
                 detail=f"not attempted after an earlier failure: {abort_reason[0]}",
             )
+        secret = _SecretSync(caller, spec, value, desired.token_key, opts)
         try:
-            return _SecretSync(caller, spec, value, desired.token_key, opts).run(inventory)
+            return secret.run(inventory)
         except CallFailed as err:
             if err.connection and not aborted.is_set():
                 abort_reason.append(str(err))
                 aborted.set()
             return SecretResult(spec.name, spec.app, Status.ERROR, detail=str(err))
+        finally:
+            if secret.would_write:
+                with pending_lock:
+                    pending.append(spec.name)
 
     def reported(spec: SecretSpec, inventory: Inventory) -> SecretResult:
         result = one(spec, inventory)
@@ -414,4 +433,4 @@ def reconcile_with_notes(
                 abort_reason.append(str(err))
                 aborted.set()
         results = tuple(pool.map(lambda spec: reported(spec, inventory), specs))
-    return Reconciled(results, tuple(inventory.notes))
+    return Reconciled(results, tuple(inventory.notes), len(pending), inventory.account)

@@ -38,6 +38,7 @@ class SecretMeta:
     DescribeSecret (strongly consistent: what a decision to write rests on)."""
 
     name: str
+    arn: str
     deleted: str | None
     """DeletedDate when the secret is scheduled for deletion."""
     rotation_enabled: bool
@@ -86,6 +87,7 @@ def listed_page(response: Mapping[str, Any]) -> tuple[list[SecretMeta], str | No
         listed.append(
             SecretMeta(
                 name=str(name),
+                arn=str(entry["ARN"]),
                 deleted=_deleted(entry.get("DeletedDate")),
                 rotation_enabled=entry.get("RotationEnabled") is True,
                 versions=_versions(entry.get("SecretVersionsToStages"), f"{name}: SecretVersionsToStages"),
@@ -164,6 +166,7 @@ def described(response: Mapping[str, Any], name: str) -> SecretMeta:
     )
     return SecretMeta(
         name=name,
+        arn=str(response["ARN"]),
         deleted=_deleted(response.get("DeletedDate")),
         rotation_enabled=response.get("RotationEnabled") is True,
         versions=_versions(response.get("VersionIdsToStages"), f"{name}: VersionIdsToStages"),

@@ -1,21 +1,24 @@
 """`sync_stage`: one stage's SOPS file into its Secrets Manager secrets, start to finish.
 
 Order matters for safety: config, declared secrets, the decrypted file (with the undeclared-key check)
-and each value's shape are all validated before any AWS client exists (`prepare_stage`); then the
-stage's credentials are made and its account checked; then the stage's lock is taken; only then the
-reconcile may write (`run_stage`).
+and each value's shape are all validated before any AWS client exists (`prepare_stage`). Then
+(`run_stage`) a first pass reads and decides without writing; the account is checked (from the ARNs the
+listing returned, or GetCallerIdentity when it returned none); only if something is to be written, the
+stage's lock is taken and a second pass reads again and writes. A run with nothing to do takes no lock
+and costs the batched reads alone.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Protocol
 
 import boto3
 
 from secrets_iac.config import StageConfig, read_stack_config, stack_file
+from secrets_iac.errors import UserError
 from secrets_iac.planner import StagePlan, plan_stage
 from secrets_iac.sops import AgeIdentity
 from secrets_iac.sync.aws import (
@@ -120,40 +123,62 @@ def run_stage(
             config, stage.stack, stage.stack_source, endpoint_url=opts.endpoint_url, base=opts.session
         )
         clients = make_clients(config.region, opts.endpoint_url, session=session, on_client=opts.on_client)
-    if opts.check_account:
-        check_account(clients.sts, config, stage.stack_source, opts.retry)
-    kms_key_id = kms_key_for_create(clients.kms, plan) if opts.create_missing else None
     limiter = writes or RateLimiter(opts.writes_per_second)
     progress = opts.progress
-    reconcile_options = ReconcileOptions(
-        dry_run=opts.dry_run,
+    passes = ReconcileOptions(
+        dry_run=True,
         create_missing=opts.create_missing,
         overwrite_drift=opts.overwrite_drift,
-        kms_key_id=kms_key_id,
+        kms_key_id=plan.kms.key_id,  # named in "would create" details; the key's ARN is looked up below
         max_workers=opts.max_workers,
         retry=opts.retry,
         writes=limiter,
         on_result=(lambda result: progress.advance(stage.stack, result)) if progress is not None else None,
     )
+    # First pass: read and decide, never write (a dry run ends here, and so does a run with nothing to do).
+    outcome = reconcile_with_notes(clients.secretsmanager, stage.desired, passes)
+    if opts.check_account:
+        _check_account(clients, config, stage, outcome.account, opts)
+    if opts.create_missing and (opts.dry_run or outcome.pending_writes):
+        passes = replace(passes, kms_key_id=kms_key_for_create(clients.kms, plan))
     lock = None
-    if opts.lock and not opts.dry_run:
-        lock = StageLock(
-            Caller(clients.secretsmanager, retry=opts.retry, writes=limiter),
-            plan.prefix,
-            tags=plan.tags,
-            description=f"Lock of secrets-iac sync runs for stage {plan.environment} (a lease; see README)",
-            timeout=opts.lock_timeout,
-        )
-        lock.acquire()
-    try:
-        outcome = reconcile_with_notes(clients.secretsmanager, stage.desired, reconcile_options)
-    finally:
-        if lock is not None:
-            lock.release()
+    if not opts.dry_run and outcome.pending_writes:
+        # Second pass, under the stage's lock: read again (another run may have written meanwhile), write.
+        if opts.lock:
+            lock = StageLock(
+                Caller(clients.secretsmanager, retry=opts.retry, writes=limiter),
+                plan.prefix,
+                tags=plan.tags,
+                description=f"Lock of secrets-iac sync runs for stage {plan.environment} (a lease)",
+                timeout=opts.lock_timeout,
+            )
+            lock.acquire()
+        if progress is not None:
+            progress.start(len(plan.secrets))
+        try:
+            outcome = reconcile_with_notes(
+                clients.secretsmanager, stage.desired, replace(passes, dry_run=False)
+            )
+        finally:
+            if lock is not None:
+                lock.release()
     notes = (*outcome.notes, *(lock.notes if lock is not None else ()))
     return SyncReport(
         stage.stack, stage.desired.source, config.region, opts.dry_run, outcome.results, notes=notes
     )
+
+
+def _check_account(
+    clients: AwsClients, config: StageConfig, stage: PreparedStage, listed: str | None, opts: SyncOptions
+) -> None:
+    """The account the listing ran in (from its ARNs), or the caller identity when it listed nothing."""
+    if listed is None:
+        check_account(clients.sts, config, stage.stack_source, opts.retry)
+    elif listed != config.account_id:
+        raise UserError(
+            f"the AWS credentials are for account {listed} but {stage.stack_source} declares accountId "
+            f"{config.account_id}: refusing to sync into the wrong account"
+        )
 
 
 def sync_stage(

@@ -38,22 +38,29 @@ def test_noop_of_300_secrets_costs_list_pages_plus_batches(bulk: BulkProject, mo
     assert counter.counts["ListSecrets"] == math.ceil(N / LIST_PAGE_SIZE) == 3
     assert counter.counts["BatchGetSecretValue"] == math.ceil(N / BATCH_SIZE) == 15
     assert counter.total(*PER_SECRET) == 0
-    # The constant: GetCallerIdentity, and the lock (CreateSecret, DeleteSecret).
-    assert counter.counts["GetCallerIdentity"] == 1
-    assert counter.counts["CreateSecret"] == counter.counts["DeleteSecret"] == 1
-    assert counter.counts["GetSecretValue"] == 0
-    assert counter.total() == math.ceil(N / 100) + math.ceil(N / 20) + 3
+    # Nothing else: the account comes from the listing's ARNs, and with nothing to write no lock is taken.
+    assert counter.total() == math.ceil(N / 100) + math.ceil(N / 20)
 
 
-def test_dry_run_noop_takes_no_lock(bulk: BulkProject, moto: MotoServer) -> None:
+def test_dry_run_noop_costs_the_same(bulk: BulkProject, moto: MotoServer) -> None:
     seeded(bulk, moto)
     counter = CallCounter()
     report = bulk.sync(moto.endpoint_url, "bulk", dry_run=True, on_client=counter.hook)
     assert statuses(report) == {"unchanged"}
-    assert counter.total() == 1 + 3 + 15  # GetCallerIdentity, list pages, batches
+    assert counter.total() == 3 + 15  # list pages, batches
 
 
-def test_changed_values_cost_one_put_each_and_no_per_secret_reads(
+def test_the_account_is_checked_by_caller_identity_when_the_listing_is_empty(
+    bulk: BulkProject, moto: MotoServer
+) -> None:
+    bulk.add_stage("bulk", 5)
+    counter = CallCounter()
+    report = bulk.sync(moto.endpoint_url, "bulk", dry_run=True, on_client=counter.hook)
+    assert statuses(report) == {"absent"}
+    assert counter.counts["GetCallerIdentity"] == 1
+
+
+def test_changed_values_cost_one_put_each_and_a_second_read_under_the_lock(
     bulk: BulkProject, moto: MotoServer
 ) -> None:
     seeded(bulk, moto)
@@ -62,8 +69,9 @@ def test_changed_values_cost_one_put_each_and_no_per_secret_reads(
     report = bulk.sync(moto.endpoint_url, "bulk", on_client=counter.hook, writes_per_second=0)
     assert statuses(report) == {"updated"}
     assert counter.counts["PutSecretValue"] == N
-    assert counter.counts["DescribeSecret"] == 0
-    assert counter.counts["GetSecretValue"] == 0
+    assert counter.counts["ListSecrets"] == 2 * 3 and counter.counts["BatchGetSecretValue"] == 2 * 15
+    assert counter.counts["CreateSecret"] == counter.counts["DeleteSecret"] == 1  # the lock
+    assert counter.counts["DescribeSecret"] == counter.counts["GetSecretValue"] == 0
     assert set(versions_per_secret(moto, bulk.prefix("bulk")).values()) == {2}
     assert statuses(bulk.sync(moto.endpoint_url, "bulk")) == {"unchanged"}
 
@@ -81,8 +89,9 @@ def test_a_failing_batch_call_falls_back_to_per_secret_reads(
     assert statuses(report) == {"updated"}
     assert len(report.notes) == 1 and "BatchGetSecretValue" in report.notes[0]
     assert "InternalServiceError" in report.notes[0] and "read one by one" in report.notes[0]
-    assert counter.counts["DescribeSecret"] == 20  # the one batch that kept failing, read one by one
-    assert counter.counts["BatchGetSecretValue"] == 1 + FAST.rounds * BOTOCORE_ATTEMPTS
+    # Both passes: the one batch that kept failing was read one by one.
+    assert counter.counts["DescribeSecret"] == 2 * 20
+    assert counter.counts["BatchGetSecretValue"] == 2 * (1 + FAST.rounds * BOTOCORE_ATTEMPTS)
     assert set(versions_per_secret(moto, bulk.prefix("bulk")).values()) == {2}
 
 
@@ -96,6 +105,7 @@ def test_listing_denied_reads_every_secret_on_its_own(
     assert statuses(report) == {"unchanged"}
     assert report.notes[0].startswith("ListSecrets secrets-iac/bulk/: AccessDeniedException")
     assert counter.counts["BatchGetSecretValue"] == 0 and counter.counts["DescribeSecret"] == 30
+    assert counter.counts["GetCallerIdentity"] == 1  # no listing, no ARNs: the account from STS
 
 
 class ListingHides:
