@@ -1,7 +1,7 @@
 """One sync at a time per stage: a lease held in a small secret, `<prefix>.sync-lock`.
 
 Two syncs of one stage at once would each read, decide and write: with different git revisions the
-older could win. So a run that writes first takes the stage's lock:
+older could win. So a run with something to write takes the stage's lock (then reads again):
 
 - acquire: CreateSecret of the lock secret with the holder (run id, host, pid, lease expiry) as its
   value. Creating a name is atomic: one caller wins, the others get ResourceExistsException;
@@ -15,7 +15,7 @@ older could win. So a run that writes first takes the stage's lock:
   that is waited for (up to `RELEASE_WAIT` seconds) whatever the timeout.
 
 The lock holds no secret (it uses the AWS-managed key) and is created with the stage's tags. Dry runs
-take no lock. `--no-lock` skips it (one writer by other means). A lock left by a killed run expires
+and runs with nothing to write take no lock. `--no-lock` skips it (one writer by other means). A lock left by a killed run expires
 after `LEASE_SECONDS`, or delete it: `aws secretsmanager delete-secret --secret-id <prefix>.sync-lock
 --force-delete-without-recovery`.
 """
