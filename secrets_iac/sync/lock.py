@@ -15,9 +15,9 @@ older could win. So a run with something to write takes the stage's lock (then r
   that is waited for (up to `RELEASE_WAIT` seconds) whatever the timeout.
 
 The lock holds no secret (it uses the AWS-managed key) and is created with the stage's tags. Dry runs
-and runs with nothing to write take no lock. `--no-lock` skips it (one writer by other means). A lock left by a killed run expires
-after `LEASE_SECONDS`, or delete it: `aws secretsmanager delete-secret --secret-id <prefix>.sync-lock
---force-delete-without-recovery`.
+and runs with nothing to write take no lock. `--no-lock` skips it (one writer by other means). A lock
+left by a killed run expires after `LEASE_SECONDS`, or delete it: `aws secretsmanager delete-secret
+--secret-id <prefix>.sync-lock --force-delete-without-recovery`.
 """
 
 from __future__ import annotations
