@@ -16,3 +16,15 @@ class UserError(Exception):
         super().__init__(shorten_runs(message))
         if exit_code is not None:
             self.exit_code = exit_code
+
+
+EXIT_USAGE = 64
+"""Bad command-line usage (BSD sysexits EX_USAGE): never 2, which `--detailed-exitcode` means "changes"."""
+EXIT_INTERRUPTED = 130
+"""Interrupted (Ctrl-C), as shells report SIGINT."""
+
+
+class UsageError(UserError):
+    """Flags that cannot go together, or a value a flag does not take."""
+
+    exit_code = EXIT_USAGE

@@ -83,3 +83,9 @@ def eso_resource_name(kind: str, namespace: str | None, name: str) -> str:
 
 def legacy_eso_resource_name(kind: str, namespace: str | None, name: str) -> str:
     return "-".join(p for p in (kind.lower(), namespace, name) if p)
+
+
+def sync_lock_name(prefix: str) -> str:
+    """`<prefix>.sync-lock`, the secret holding a stage's sync lock: beside the prefix, not under it, so
+    neither ESO's roles (`<prefix>/*`) nor the sync's listing of `<prefix>/` ever see it."""
+    return f"{prefix}.sync-lock"

@@ -33,6 +33,7 @@ from secrets_iac.config.model import (
     ProtectionConfig,
     StageConfig,
     StoreConfig,
+    SyncConfig,
 )
 from secrets_iac.config.providers import check_provider_keys
 from secrets_iac.config.reading import (
@@ -80,6 +81,7 @@ __all__ = [
     "StoreConfig",
     "StoreDefinition",
     "StoreKind",
+    "SyncConfig",
     "TlsConfig",
     "config_key_path",
     "load_stage_config",

@@ -180,6 +180,27 @@ class KubernetesConfig(StrictModel):
         return value
 
 
+class SyncConfig(StrictModel):
+    """Credentials `secrets-iac sync` uses for this stage (several stages sync in one run, each its own)."""
+
+    profile: str | None = Field(None, description="AWS profile (shared config); default: the ambient chain")
+    role_arn: str | None = Field(None, description="Role assumed from the profile or ambient credentials")
+    external_id: str | None = Field(None, description="ExternalId for the AssumeRole call")
+
+    @field_validator("role_arn")
+    @classmethod
+    def _role(cls, value: str | None) -> str | None:
+        if value is not None and not aws.IAM_ROLE_ARN.match(value):
+            raise ValueError(f"{value!r} is not an IAM role ARN (arn:aws:iam::<account>:role/<name>)")
+        return value
+
+    @model_validator(mode="after")
+    def _external_id_needs_role(self) -> SyncConfig:
+        if self.external_id is not None and self.role_arn is None:
+            raise ValueError("externalId is only used with roleArn")
+        return self
+
+
 class StageConfig(StrictModel):
     """Everything one stage (dev, staging, prod) declares."""
 
@@ -198,6 +219,8 @@ class StageConfig(StrictModel):
     tags: dict[str, str] = Field(default_factory=dict, description="Extra tags on every AWS resource")
     protection: ProtectionConfig = Field(default_factory=ProtectionConfig)
     kubernetes: KubernetesConfig = Field(default_factory=KubernetesConfig)
+
+    sync: SyncConfig = Field(default_factory=SyncConfig)
     apps: tuple[AppConfig, ...]
 
     @field_validator("region")
@@ -265,6 +288,12 @@ class StageConfig(StrictModel):
                     f"kms.keyArn is in partition {kms.group('partition')} but region {self.region} "
                     f"is in {partition}"
                 )
+        role = self.sync.role_arn
+        if role is not None and role.split(":")[4] != self.account_id:
+            raise ValueError(
+                f"sync.roleArn is in account {role.split(':')[4]} but accountId is {self.account_id}: "
+                "the sync writes into the account of the role it assumes"
+            )
         names = [a.name for a in self.apps]
         dupes = sorted({n for n in names if names.count(n) > 1})
         if dupes:

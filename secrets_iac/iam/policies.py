@@ -19,8 +19,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from secrets_iac.naming import sync_lock_name
 from secrets_iac.rules.aws import ACCOUNT_ID, KMS_KEY_ARN, SECRET_NAME_SEGMENT, partition_for
-from secrets_iac.rules.keys import ESO_MANAGED_BY, MANAGED_BY_TAG
+from secrets_iac.rules.keys import ESO_MANAGED_BY, MANAGED_BY, MANAGED_BY_TAG
 
 __all__ = [
     "ESO_MANAGED_BY_TAG_KEY",
@@ -32,6 +33,8 @@ __all__ = [
     "read_policy",
     "resources",
     "secrets_arn_pattern",
+    "sync_lock_arn",
+    "sync_policy",
 ]
 
 POLICY_VERSION = "2012-10-17"
@@ -320,6 +323,87 @@ def push_policy(
             },
         ),
     ]
+    if scope.kms_key_arn is not None:
+        statements.append(
+            _kms_via_secretsmanager(
+                scope.kms_key_arn,
+                scope.region,
+                "KmsUseEnvKeyViaSecretsManager",
+                ["kms:Decrypt", "kms:GenerateDataKey"],
+            )
+        )
+    return _document(statements)
+
+
+def sync_lock_arn(scope: SecretScope) -> str:
+    """ARN of the stage's sync lock secret, ``<prefix>.sync-lock`` plus the ``-XXXXXX`` suffix AWS appends.
+
+    Six ``?`` match exactly that suffix, so no other name can match (``secrets_iac.sync.lock``).
+    """
+    return (
+        f"arn:{scope.partition}:secretsmanager:{scope.region}:{scope.account_id}:secret:"
+        f"{sync_lock_name(scope.prefix)}-??????"
+    )
+
+
+def sync_policy(scope: SecretScope, *, create_missing: bool = False) -> dict[str, Any]:
+    """Identity policy for the identity that runs ``secrets-iac sync`` for one stage.
+
+    Statements (by ``Sid``):
+
+    * ``SecretsManagerListForBatchedReads``: ListSecrets and BatchGetSecretValue on ``"*"``: AWS does not
+      support resource-level permissions for them. ListSecrets discloses names and tags (never values) of
+      every secret in the account and region; BatchGetSecretValue is authorised by AWS against
+      ``GetSecretValue`` on each secret as well, so values stay limited to the prefix. Without this
+      statement the sync still works, reading each secret on its own (two calls per secret).
+    * ``SecretsManagerSyncEnvSecrets``: DescribeSecret, GetSecretValue, PutSecretValue and
+      UpdateSecretVersionStage (adopting an equal value written by hand) on :func:`secrets_arn_pattern`.
+    * ``SecretsManagerSyncLock``: CreateSecret, TagResource (tags sent with CreateSecret), GetSecretValue,
+      PutSecretValue (taking over an expired lease) and DeleteSecret on the lock secret alone
+      (:func:`sync_lock_arn`), which holds no secret and uses the AWS-managed key.
+    * ``SecretsManagerCreateEnvSecrets`` (only with ``create_missing=True``, i.e. ``--create-missing`` for
+      local or demo stacks): CreateSecret and TagResource under the prefix, only with the
+      ``managed-by: secrets-iac`` tag the sync always sends. Real stages leave creation to ``pulumi up``.
+    * ``KmsUseEnvKeyViaSecretsManager`` (only with ``scope.kms_key_arn``): ``kms:GenerateDataKey`` (new
+      versions) and ``kms:Decrypt`` (reads) on that key via Secrets Manager.
+
+    ``sts:GetCallerIdentity`` (the account guard) needs no permission. A role to assume per stage
+    (``secrets-iac:sync.roleArn``) carries this policy; its trust policy names who runs the sync (a CI role).
+    """
+    pattern = secrets_arn_pattern(scope)
+    statements = [
+        _statement("SecretsManagerListForBatchedReads", _FIND_ACTIONS, "*"),
+        _statement(
+            "SecretsManagerSyncEnvSecrets",
+            [
+                "secretsmanager:DescribeSecret",
+                "secretsmanager:GetSecretValue",
+                "secretsmanager:PutSecretValue",
+                "secretsmanager:UpdateSecretVersionStage",
+            ],
+            pattern,
+        ),
+        _statement(
+            "SecretsManagerSyncLock",
+            [
+                "secretsmanager:CreateSecret",
+                "secretsmanager:DeleteSecret",
+                "secretsmanager:GetSecretValue",
+                "secretsmanager:PutSecretValue",
+                "secretsmanager:TagResource",
+            ],
+            sync_lock_arn(scope),
+        ),
+    ]
+    if create_missing:
+        statements.append(
+            _statement(
+                "SecretsManagerCreateEnvSecrets",
+                ["secretsmanager:CreateSecret", "secretsmanager:TagResource"],
+                pattern,
+                {"StringEquals": {f"aws:RequestTag/{MANAGED_BY_TAG}": MANAGED_BY}},
+            )
+        )
     if scope.kms_key_arn is not None:
         statements.append(
             _kms_via_secretsmanager(

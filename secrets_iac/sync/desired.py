@@ -13,7 +13,10 @@ scalar (the secret's string) or a mapping (a JSON secret whose properties ESO pi
 
 A value for a secret the stack does not declare is an error naming the file and key path (typo
 protection), raised before anything talks to AWS. A declared secret without a value (or with null)
-is reported `missing-value` by the reconcile. Values are held as `SecretValue`; errors never show them.
+is reported `missing-value` by the reconcile. A value of the wrong shape for how the stage declares
+the secret (`secrets_iac.sync.shapes`: a missing property, a plain string where ESO needs JSON, an
+empty value) is refused for that secret alone: it is reported as an error and never sent to AWS.
+Values are held as `SecretValue`; errors never show them.
 """
 
 from __future__ import annotations
@@ -33,6 +36,8 @@ from secrets_iac.secret_value import HoldsPlaintext, SecretValue
 from secrets_iac.sops import AgeIdentity, decrypt_document
 from secrets_iac.sops.scalars import Comment, Timestamp, go_format_float_f, to_bytes
 from secrets_iac.sops.tree import Branches, TreeMap, Value, path_text
+from secrets_iac.sync.shapes import SecretShape, shape_problems
+from secrets_iac.sync.tokens import token_key
 
 
 @dataclass(frozen=True)
@@ -72,7 +77,13 @@ class DesiredSecrets(HoldsPlaintext):
     secrets: tuple[SecretSpec, ...]
     """Declared secrets, in the stack's order."""
     values: Mapping[str, DesiredValue]
-    """By full secret name; a declared name absent here has no value in the file."""
+    """By full secret name; a declared name absent here has no value in the file (or was refused)."""
+    refused: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    """By full secret name: why the file's value cannot be written (file and key path, never the value)."""
+    token_key: bytes = field(default_factory=lambda: token_key(None), repr=False)
+    """Key of the PutSecretValue ClientRequestTokens (`secrets_iac.sync.tokens`)."""
+    prefix: str = ""
+    """The stage's secret name prefix (batched reads list `<prefix>/`); empty: no batched reads."""
 
     def value_for(self, spec: SecretSpec) -> DesiredValue | None:
         return self.values.get(spec.name)
@@ -137,17 +148,41 @@ def _to_json(value: Value, path: tuple[str, ...]) -> Any:
     raise _ShapeError(path, f"unsupported value type {type(value).__name__}")
 
 
-def _desired_value(spec: SecretSpec, value: Value, path: tuple[str, ...]) -> DesiredValue:
-    if isinstance(value, TreeMap):
-        text = json.dumps(_to_json(value, path), ensure_ascii=False, separators=(",", ":"))
-        return DesiredValue(spec, path_text(path), SecretValue(text), is_json=True)
+def _desired_value(
+    spec: SecretSpec, value: Value, path: tuple[str, ...], shape: SecretShape | None, stack_source: str
+) -> DesiredValue:
     if isinstance(value, list):
         raise _ShapeError(path, "a secret's value must be a string or a mapping (a JSON secret), not a list")
-    return DesiredValue(spec, path_text(path), SecretValue(_scalar_text(value)), is_json=False)
+    data: Any
+    if isinstance(value, TreeMap):
+        data = _to_json(value, path)
+        text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    else:
+        text = data = _scalar_text(value)
+    problems = shape_problems(
+        shape, data, size=len(text.encode("utf-8", "surrogateescape")), stack_source=stack_source
+    )
+    if problems:
+        raise _ShapeError(path, "; ".join(problems))
+    return DesiredValue(spec, path_text(path), SecretValue(text), is_json=isinstance(value, TreeMap))
 
 
-def desired_from_tree(branches: Branches, plan: StagePlan, *, source: str, stack: str) -> DesiredSecrets:
-    """Map a decrypted document onto `plan.secrets`; every undeclared key is reported in one error."""
+def desired_from_tree(
+    branches: Branches,
+    plan: StagePlan,
+    *,
+    source: str,
+    stack: str,
+    shapes: Mapping[str, SecretShape] | None = None,
+    stack_source: str | None = None,
+    data_key: bytes | None = None,
+) -> DesiredSecrets:
+    """Map a decrypted document onto `plan.secrets`.
+
+    Every undeclared key is reported in one `UserError` (nothing is synced); a declared secret whose
+    value has the wrong shape for `shapes` is refused on its own (`DesiredSecrets.refused`).
+    """
+    stack_file_name = stack_source or f"stacks/Pulumi.{stack}.yaml"
     if len(branches) > 1:
         raise UserError(f"{source}: has {len(branches)} YAML documents; a stage's secrets file has one")
     declared: dict[str, dict[str, SecretSpec]] = {}
@@ -156,6 +191,7 @@ def desired_from_tree(branches: Branches, plan: StagePlan, *, source: str, stack
         declared.setdefault(spec.app, {})[short] = spec
     problems: list[str] = []
     values: dict[str, DesiredValue] = {}
+    refused: dict[str, str] = {}
     root = branches[0] if branches else TreeMap()
     for app, secrets in root.pairs():
         if app not in declared:
@@ -180,13 +216,23 @@ def desired_from_tree(branches: Branches, plan: StagePlan, *, source: str, stack
                 continue
             if value is None:
                 continue  # null: no value yet, reported as missing-value
+            shape = (shapes or {}).get(declared_spec.name)
             try:
-                values[declared_spec.name] = _desired_value(declared_spec, value, (app, name))
+                values[declared_spec.name] = _desired_value(
+                    declared_spec, value, (app, name), shape, stack_file_name
+                )
             except _ShapeError as err:
-                problems.append(str(err))
+                refused[declared_spec.name] = f"{source}: {err}"
     if problems:
         raise UserError("\n".join(f"{source}: {p}" for p in problems))
-    return DesiredSecrets(source, plan.secrets, MappingProxyType(values))
+    return DesiredSecrets(
+        source,
+        plan.secrets,
+        MappingProxyType(values),
+        MappingProxyType(refused),
+        token_key(data_key),
+        plan.prefix,
+    )
 
 
 def load_desired(
@@ -196,6 +242,8 @@ def load_desired(
     stack: str,
     identities: Sequence[AgeIdentity] | None = None,
     source: str | None = None,
+    shapes: Mapping[str, SecretShape] | None = None,
+    stack_source: str | None = None,
 ) -> DesiredSecrets:
     """Decrypt the stage's SOPS file in memory (MAC checked) and map it onto the declared secrets."""
     file_path = Path(path)
@@ -203,4 +251,12 @@ def load_desired(
     if not file_path.is_file():
         raise UserError(f"{name}: no such secrets file")
     document = decrypt_document(file_path, identities=identities)
-    return desired_from_tree(document.branches, plan, source=name, stack=stack)
+    return desired_from_tree(
+        document.branches,
+        plan,
+        source=name,
+        stack=stack,
+        shapes=shapes,
+        stack_source=stack_source,
+        data_key=document.data_key,
+    )

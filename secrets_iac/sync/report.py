@@ -76,13 +76,17 @@ class SecretResult:
 
 @dataclass(frozen=True)
 class SyncReport:
-    """Every declared secret's outcome, in the stack's declaration order."""
+    """Every declared secret's outcome, in the stack's declaration order (one stage)."""
 
     stack: str
     secrets_file: str
     region: str
     dry_run: bool
     results: tuple[SecretResult, ...]
+    error: str | None = None
+    """Why the stage was not synced at all (credentials, the account guard, the lock); an error."""
+    notes: tuple[str, ...] = ()
+    """Things worth knowing that are not errors (reads that fell back to one call per secret, the lock)."""
 
     @property
     def counts(self) -> dict[str, int]:
@@ -91,7 +95,7 @@ class SyncReport:
 
     @property
     def has_errors(self) -> bool:
-        return any(r.status.is_error for r in self.results)
+        return self.error is not None or any(r.status.is_error for r in self.results)
 
     @property
     def has_changes(self) -> bool:
@@ -114,6 +118,8 @@ class SyncReport:
             "counts": self.counts,
             "changes": self.has_changes,
             "errors": self.has_errors,
+            "error": self.error,
+            "notes": list(self.notes),
             "secrets": [r.to_json() for r in self.results],
         }
 
@@ -139,7 +145,63 @@ class SyncReport:
             ).rstrip()
             for row in rows
         ]
+        lines.append(self.summary())
+        return "\n".join(lines) + "\n"
+
+    def summary(self) -> str:
+        """One line: the stage, its counts and whether anything was written."""
+        if self.error is not None:
+            return f"{self.stack}: not synced: {self.error}"
         summary = ", ".join(f"{n} {self.status_label(Status(s))}" for s, n in self.counts.items() if n)
         mode = "dry run, nothing written" if self.dry_run else "applied"
-        lines.append(f"{self.stack}: {len(self.results)} secrets ({summary or 'none declared'}; {mode})")
-        return "\n".join(lines) + "\n"
+        return f"{self.stack}: {len(self.results)} secrets ({summary or 'none declared'}; {mode})"
+
+
+REPORT_FORMAT_VERSION = 1
+
+
+@dataclass(frozen=True)
+class RunReport:
+    """One run of the sync over one or more stages: the machine report `--json` prints."""
+
+    stages: tuple[SyncReport, ...]
+    dry_run: bool
+
+    @property
+    def counts(self) -> dict[str, int]:
+        return {s.value: sum(stage.counts[s.value] for stage in self.stages) for s in Status}
+
+    @property
+    def has_errors(self) -> bool:
+        return any(stage.has_errors for stage in self.stages)
+
+    @property
+    def has_changes(self) -> bool:
+        return any(stage.has_changes for stage in self.stages)
+
+    def exit_code(self, *, detailed: bool = False) -> int:
+        """1 on any error in any stage; with `detailed`, 2 when any stage has changes; else 0."""
+        if self.has_errors:
+            return EXIT_ERROR
+        if detailed and self.has_changes:
+            return EXIT_CHANGES
+        return EXIT_OK
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "version": REPORT_FORMAT_VERSION,
+            "dry_run": self.dry_run,
+            "counts": self.counts,
+            "changes": self.has_changes,
+            "errors": self.has_errors,
+            "stages": [stage.to_json() for stage in self.stages],
+        }
+
+    def dumps(self) -> str:
+        return json.dumps(self.to_json(), indent=2) + "\n"
+
+    def table(self) -> str:
+        """Each stage's table (or its one-line refusal), one after the other."""
+        return "\n".join(
+            stage.table() if stage.error is None else stage.summary() + "\n" for stage in self.stages
+        )

@@ -8,9 +8,9 @@ Secrets Manager call is checked against ``Resource: "*"``, which a resource-scop
 secrets, and nothing about the prefix boundary could be shown
 (``test_vanilla_moto_cannot_scope_secretsmanager`` proves this on the unmodified server).
 
-This script adds the missing hook and nothing else. Policy evaluation (action and resource wildcard
-matching, Allow/Deny combination, session credentials, signatures) stays moto's own code. The hook returns,
-as AWS evaluates it:
+This script adds the missing hook and IAM's ``?`` wildcard (``_iam_match``), nothing else. Policy
+evaluation (action and resource matching, Allow/Deny combination, session credentials, signatures) stays
+moto's own code. The hook returns, as AWS evaluates it:
 
 * the ARN (with its ``-XXXXXX`` suffix) of the existing secret a ``SecretId`` names (name, ARN, partial ARN),
 * for ``CreateSecret`` the ARN the new secret will have (suffix shown as ``-??????``),

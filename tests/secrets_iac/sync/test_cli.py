@@ -6,30 +6,14 @@ from __future__ import annotations
 import json
 import logging
 import re
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import yaml
 
 from secrets_iac.cli import main
-from tests.conftest import MOTO_ROOT_CREDENTIALS, MotoServer
+from tests.conftest import MotoServer
 from tests.secrets_iac.sync.conftest import CANARY, SyncProject, default_values, pulumi_up, snapshot
-
-
-@pytest.fixture
-def cli_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, project: SyncProject) -> Iterator[None]:
-    """What a platform engineer has: an age key in SOPS_AGE_KEY and AWS credentials in the environment."""
-    for name in ("SOPS_AGE_KEY_FILE", "AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_SECRETS_MANAGER"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("SOPS_AGE_KEY", project.age_secret_key)
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
-    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-aws-config"))
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-aws-credentials"))
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", MOTO_ROOT_CREDENTIALS["aws_access_key_id"])
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", MOTO_ROOT_CREDENTIALS["aws_secret_access_key"])
-    monkeypatch.setenv("NO_PROXY", "127.0.0.1")
-    yield
 
 
 def sync(project: SyncProject, moto: MotoServer, *args: str) -> int:
@@ -47,9 +31,12 @@ def test_exit_codes_and_report(
     assert out.splitlines()[0].split() == ["STATUS", "SECRET", "VERSION", "DETAIL"]
     assert re.search(r"^created +secrets-iac/test/payments/db ", out, re.MULTILINE)
     report = json.loads(report_path.read_text())
+    assert report["version"] == 1 and report["dry_run"] is False
     assert report["counts"]["created"] == 4 and report["changes"] and not report["errors"]
-    assert {s["name"] for s in report["secrets"]} == {spec.name for spec in project.plan().secrets}
-    assert all(s["version_id"] for s in report["secrets"])
+    (stage,) = report["stages"]
+    assert stage["stack"] == "test" and stage["error"] is None and stage["counts"]["created"] == 4
+    assert {s["name"] for s in stage["secrets"]} == {spec.name for spec in project.plan().secrets}
+    assert all(s["version_id"] for s in stage["secrets"])
 
     assert sync(project, moto, "--detailed-exitcode") == 0
     assert sync(project, moto) == 0

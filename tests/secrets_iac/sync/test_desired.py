@@ -111,16 +111,26 @@ def test_undeclared_keys_are_all_reported_with_file_and_path(project: SyncProjec
     ]
 
 
-def test_shapes_the_sync_cannot_write_are_errors(project: SyncProject) -> None:
+def test_a_file_of_the_wrong_structure_is_an_error(project: SyncProject) -> None:
     values = default_values()
-    values["payments"]["stripe-api-key"] = [CANARY]
     values["web"] = CANARY
     with pytest.raises(UserError) as info:
         load(project, values)
     message = str(info.value)
-    assert "payments:stripe-api-key: a secret's value must be a string or a mapping" in message
     assert "web: must be a mapping of secret names to values" in message
     assert CANARY not in message
+
+
+def test_a_value_the_sync_cannot_write_is_refused_for_that_secret_alone(project: SyncProject) -> None:
+    values = default_values()
+    values["payments"]["stripe-api-key"] = [CANARY]
+    desired = load(project, values)
+    name = "secrets-iac/test/payments/stripe-api-key"
+    assert name not in desired.values and len(desired.values) == 3
+    assert desired.refused[name].startswith(
+        "secrets.enc.yaml: payments:stripe-api-key: a secret's value must be a string or a mapping"
+    )
+    assert CANARY not in desired.refused[name]
 
 
 def test_secret_names_with_slashes_are_one_key(project: SyncProject) -> None:

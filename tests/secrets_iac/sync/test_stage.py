@@ -19,7 +19,8 @@ from secrets_iac.sync import (
     load_desired,
     sync_stage,
 )
-from tests.conftest import REPO_ROOT, MotoServer
+from tests.conftest import MotoServer
+from tests.fixtures.example import EXAMPLE, EXAMPLE_KEY, STAGES
 from tests.secrets_iac.sync.conftest import (
     CANARY,
     SyncProject,
@@ -278,34 +279,25 @@ def test_declared_secret_without_a_value_is_missing_value(moto: MotoServer, proj
     assert report.exit_code() == 0
 
 
-# -- the repository's own stage files (encrypted to the committed demo key) --------------------------------
+# -- the example stages the tests own (tests/fixtures/example, a test-only key) -----------------------------
+# The repository's own stages are checked by `secrets-iac check` (tests/test_repository_stages.py).
 
 
-def repo_identities() -> list[AgeIdentity]:
-    key = REPO_ROOT / "demo" / "age-key.txt"
-    if not key.is_file():
-        pytest.skip(f"{key} is absent")
-    return read_keys_file(key)
+def example_identities() -> list[AgeIdentity]:
+    return read_keys_file(EXAMPLE_KEY)
 
 
-@pytest.mark.parametrize("stage", ["dev", "staging", "prod"])
-def test_repository_stage_files_match_their_stacks(stage: str) -> None:
-    path = default_secrets_file(REPO_ROOT, stage)
-    if not path.is_file():
-        pytest.skip(f"{path} is absent")
-    plan = render_stage(load_stage_config(REPO_ROOT, stage), stage)
-    desired = load_desired(path, plan, stack=stage, identities=repo_identities())
-    assert desired.values, "the stage file has no values for its declared secrets"
+@pytest.mark.parametrize("stage", STAGES)
+def test_example_stage_files_match_their_stacks(stage: str) -> None:
+    path = default_secrets_file(EXAMPLE, stage)
+    plan = render_stage(load_stage_config(EXAMPLE, stage), stage)
+    desired = load_desired(path, plan, stack=stage, identities=example_identities())
+    assert len(desired.values) == len(plan.secrets), "every declared secret has a value"
 
 
-def test_repository_dev_stage_syncs_into_moto(moto: MotoServer) -> None:
-    if not default_secrets_file(REPO_ROOT, "dev").is_file():
-        pytest.skip("stacks/secrets/dev.enc.yaml is absent")
-    options = SyncOptions(identities=repo_identities(), create_missing=True, check_account=False)
-    first = sync_stage(REPO_ROOT, "dev", options, clients=clients_for(moto))
-    assert not first.has_errors and {r.status for r in first.results} <= {
-        Status.CREATED,
-        Status.MISSING_VALUE,
-    }
-    second = sync_stage(REPO_ROOT, "dev", options, clients=clients_for(moto))
+def test_an_example_stage_syncs_into_moto(moto: MotoServer) -> None:
+    options = SyncOptions(identities=example_identities(), create_missing=True, check_account=False)
+    first = sync_stage(EXAMPLE, "alpha", options, clients=clients_for(moto))
+    assert not first.has_errors and {r.status for r in first.results} == {Status.CREATED}
+    second = sync_stage(EXAMPLE, "alpha", options, clients=clients_for(moto))
     assert second.exit_code(detailed=True) == 0
