@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from secrets_iac.planner import PolicySpec, RoleSpec, StagePlan, store_role
+from secrets_iac.planner import PolicySpec, RoleSpec, StagePlan, identity_role, store_role
 
 
 @dataclass(frozen=True)
@@ -83,7 +83,7 @@ def _link_store(graph: Graph, plan: StagePlan, manifest: dict[str, Any], *, push
         return store
     reader = _role_node(graph, role, push=push)
     if aws.get("role"):  # sessionTags: the store's IRSA identity assumes the reader with session tags
-        identity = store_role(plan, {**manifest, "spec": {"provider": {"aws": {**aws, "role": None}}}})
+        identity = identity_role(plan, manifest)
         if identity is not None:
             middle = graph.node(f"role:{identity.role_name}", f"role {identity.role_name}", "role")
             graph.edge(store, middle, push=push)

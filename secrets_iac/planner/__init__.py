@@ -18,7 +18,14 @@ from secrets_iac.naming import kms_alias, secret_name
 from secrets_iac.planner.admission import admission_objects
 from secrets_iac.planner.generators import generated_objects
 from secrets_iac.planner.guards import deploy_target, protection_plan
-from secrets_iac.planner.identities import policy_document, push_auth, role_arn, roles, store_role
+from secrets_iac.planner.identities import (
+    identity_role,
+    policy_document,
+    push_auth,
+    role_arn,
+    roles,
+    store_role,
+)
 from secrets_iac.planner.manifests import (
     external_secrets,
     push_objects,
@@ -66,6 +73,7 @@ __all__ = [
     "SecretSpec",
     "ServiceAccountRef",
     "StagePlan",
+    "identity_role",
     "plan_stage",
     "policy_document",
     "render_stage",

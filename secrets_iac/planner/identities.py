@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from typing import Any, Literal
 
 from secrets_iac.config import AppConfig, StageConfig, StoreAuth
+from secrets_iac.eso.references import store_identity
 from secrets_iac.iam.abac import assume_reader_policy, namespace_tag_read_policy, session_tag_trust_policy
 from secrets_iac.iam.policies import SecretScope, push_policy, read_policy
 from secrets_iac.iam.trust import irsa_trust_policy, pod_identity_trust_policy
@@ -245,21 +246,24 @@ def store_role(plan: StagePlan, store: Mapping[str, Any]) -> RoleSpec | None:
     """The role whose credentials read a store's secrets: the reader a `sessionTags` store assumes
     (`provider.aws.role`), else the role trusting its IRSA ServiceAccount, or the ESO controller's role
     for a store without an auth block; None for static keys."""
-    aws = store["spec"]["provider"]["aws"]
-    if aws.get("role"):
-        return next((r for r in plan.roles if role_arn(plan, r) == aws["role"]), None)
-    auth = aws.get("auth")
-    if auth is None:
+    reader = store["spec"]["provider"]["aws"].get("role")
+    if reader:
+        return next((r for r in plan.roles if role_arn(plan, r) == reader), None)
+    return identity_role(plan, store)
+
+
+def identity_role(plan: StagePlan, store: Mapping[str, Any]) -> RoleSpec | None:
+    """The role of the identity a store authenticates as (`eso.references.store_identity`): the role
+    bound to its ServiceAccount, or the controller's; None for static keys."""
+    identity = store_identity(store)
+    if identity.controller:
         return next((r for r in plan.roles if r.key == plan.controller_role_key), None)
-    ref = auth.get("jwt", {}).get("serviceAccountRef")
-    if ref is None:
-        return None
-    namespace = ref.get("namespace") or store["metadata"].get("namespace")
     return next(
         (
             r
             for r in plan.roles
-            if (r.service_account.namespace, r.service_account.name) == (namespace, ref["name"])
+            if r.identity != "role-chain"
+            and (r.service_account.namespace, r.service_account.name) == identity.service_account
         ),
         None,
     )

@@ -20,7 +20,7 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from secrets_iac.errors import UserError
-from secrets_iac.planner import RoleSpec, StagePlan, policy_document, role_arn, store_role
+from secrets_iac.planner import RoleSpec, StagePlan, identity_role, policy_document, role_arn, store_role
 from secrets_iac.review.resolve import (
     PropertyMissing,
     extract_keys,
@@ -261,7 +261,7 @@ def _store_credentials(
     aws = store["spec"]["provider"]["aws"]
     if not aws.get("role"):
         return _assume(creds, plan, role)
-    identity = store_role(plan, {**store, "spec": {"provider": {"aws": {**aws, "role": None}}}})
+    identity = identity_role(plan, store)
     if identity is None:
         return None, "the store's identity role is not planned"
     base, how = _assume(creds, plan, identity)
