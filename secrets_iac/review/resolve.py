@@ -14,6 +14,8 @@ import json
 import re
 from typing import Any
 
+from secrets_iac.eso.properties import MISSING, UNKNOWN, find_property
+
 _GO_FIELD = re.compile(r"^\{\{\s*\.([A-Za-z_][A-Za-z0-9_]*)\s*\}\}$")
 _GO_INDEX = re.compile(r'^\{\{\s*index\s+\.\s+"((?:[^"\\]|\\.)*)"\s*\}\}$')
 _NOT_A_KEY = re.compile(r"[^-._a-zA-Z0-9]")
@@ -23,21 +25,8 @@ class PropertyMissing(LookupError):
     """The JSON path names nothing in the value (ESO: "key ... does not exist in secret")."""
 
 
-def _split_path(path: str) -> list[str]:
-    parts, current, escaped = [], "", False
-    for char in path:
-        if escaped:
-            current += char
-            escaped = False
-        elif char == "\\":
-            escaped = True
-        elif char == ".":
-            parts.append(current)
-            current = ""
-        else:
-            current += char
-    parts.append(current)
-    return parts
+class PropertyUnsupported(LookupError):
+    """The path uses gjson query syntax that verify does not evaluate."""
 
 
 def _as_text(value: Any) -> str:
@@ -51,16 +40,11 @@ def json_property(value: str, path: str) -> str:
         document = json.loads(value)
     except ValueError:
         raise PropertyMissing(f"the value is not JSON, so it has no property {path!r}") from None
-    if "." in path and isinstance(document, dict) and path in document:
-        return _as_text(document[path])
-    node: Any = document
-    for part in _split_path(path):
-        if isinstance(node, dict) and part in node:
-            node = node[part]
-        elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
-            node = node[int(part)]
-        else:
-            raise PropertyMissing(f"property {path!r} is not in the value")
+    node = find_property(document, path)
+    if node is MISSING:
+        raise PropertyMissing(f"property {path!r} is not in the value")
+    if node is UNKNOWN:
+        raise PropertyUnsupported(f"property {path!r} uses gjson query syntax verify does not evaluate")
     return _as_text(node)
 
 

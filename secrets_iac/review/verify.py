@@ -23,6 +23,7 @@ from secrets_iac.errors import UserError
 from secrets_iac.planner import RoleSpec, StagePlan, identity_role, policy_document, role_arn, store_role
 from secrets_iac.review.resolve import (
     PropertyMissing,
+    PropertyUnsupported,
     extract_keys,
     find_key,
     json_property,
@@ -182,6 +183,8 @@ def _resolve_external_secret(
                 json_property(value, ref["property"])
         except PropertyMissing as err:
             results.append(KeyResult(item["secretKey"], KeyStatus.PROPERTY_MISSING, f"{ref['key']}: {err}"))
+        except PropertyUnsupported as err:
+            results.append(KeyResult(item["secretKey"], KeyStatus.UNSUPPORTED, f"{ref['key']}: {err}"))
         except (BotoCoreError, ClientError) as err:
             status, reason = classify(err)
             results.append(KeyResult(item["secretKey"], status, f"{ref['key']}: {reason}"))

@@ -15,17 +15,15 @@ Problems name the SOPS file, the key path and the stack key that declared the pr
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Any
 
 from secrets_iac.config import StageConfig
+from secrets_iac.eso.properties import MISSING, UNKNOWN, find_property
 from secrets_iac.naming import secret_name
 
 MAX_SECRET_BYTES = 65_536
 """Secrets Manager's limit on SecretString."""
-_GJSON_SPECIAL = re.compile(r"[*?#@|!]")
-"""gjson wildcards, queries, modifiers and pipes: a path with them is not checked here (ESO decides)."""
 _CURRENT_VERSIONS = (None, "AWSCURRENT")
 
 
@@ -81,39 +79,10 @@ def declared_shapes(config: StageConfig, prefix: str) -> dict[str, SecretShape]:
     return shapes
 
 
-def _split_path(path: str) -> list[str]:
-    """gjson's `.` separator, with `\\.` as a literal dot."""
-    parts, current, escaped = [], "", False
-    for char in path:
-        if escaped:
-            current += char
-            escaped = False
-        elif char == "\\":
-            escaped = True
-        elif char == ".":
-            parts.append(current)
-            current = ""
-        else:
-            current += char
-    parts.append(current)
-    return parts
-
-
 def has_property(document: Any, path: str) -> bool | None:
     """Whether ESO finds `path` in the JSON `document`; None for gjson syntax not checked here."""
-    if isinstance(document, dict) and path in document:
-        return True  # ESO's first try: the whole property as one literal key
-    if _GJSON_SPECIAL.search(path):
-        return None
-    node = document
-    for part in _split_path(path):
-        if isinstance(node, dict) and part in node:
-            node = node[part]
-        elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
-            node = node[int(part)]
-        else:
-            return False
-    return True
+    found = find_property(document, path)
+    return None if found is UNKNOWN else found is not MISSING
 
 
 def shape_problems(shape: SecretShape | None, data: Any, *, size: int, stack_source: str) -> list[str]:
