@@ -132,6 +132,29 @@ def test_keys_are_typed_as_yaml_v3_types_them() -> None:
             load_yaml(number + b": x\n", "t")
 
 
+def test_comments_after_a_raw_line_separator_keep_their_place() -> None:
+    """libyaml and yaml.v3 break lines at LS/PS/NEL (the real sops writes them raw in quotes), ruamel
+    does not: comment lines are counted each composer's way, so both place them as sops does."""
+    text = (
+        "a:\n    b: 'x\u2028        y'\n    # in a\nc: 1 # inline c\nd:\n"
+        "    - 'p\u2029      q'\n    # in d\n    - r\ne: 1 # inline e\n"
+    ).encode()
+    expected = [
+        (
+            "a",
+            TreeMap([("b", "x\u2028y"), Comment(" in a")]),
+        ),
+        Comment(" inline c"),
+        ("c", 1),
+        ("d", ["p\u2029q", Comment(" in d"), "r"]),
+        Comment(" inline e"),
+        ("e", 1),
+    ]
+    for fast in (True, False):
+        (branch,) = load_yaml(text, "t", fast=fast)
+        assert branch.items == expected
+
+
 def test_aliases_are_expanded() -> None:
     (branch,) = load_yaml(b"base: &b {x: 1}\ncopy: *b\n", "t")
     assert to_plain(branch) == {"base": {"x": 1}, "copy": {"x": 1}}
