@@ -116,14 +116,48 @@ def yaml_float_text(value: float) -> str:
     return {"+Inf": ".inf", "-Inf": "-.inf", "NaN": ".nan"}.get(text, text)
 
 
-_GO_FLOAT = re.compile(r"[+-]?(?:(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?|inf|infinity|nan)", re.IGNORECASE)
+# strconv.ParseFloat's decimal syntax: a mantissa with at least one digit, an exponent whose first
+# character is a digit; underscores may sit anywhere here and are then checked by `_underscores_ok`.
+_GO_DECIMAL_FLOAT = re.compile(r"[+-]?(?=\.?[0-9_]*[0-9])[0-9_]*(?:\.[0-9_]*)?(?:[eE][+-]?[0-9][0-9_]*)?")
+_GO_INFINITY = re.compile(r"[+-]?(?:inf|infinity)", re.IGNORECASE)
+
+
+def _underscores_ok(text: str) -> bool:
+    """Go's `underscoreOK`: every underscore sits between two digits (or after a base prefix)."""
+    body = text[1:] if text[:1] in "+-" else text
+    saw = "^"  # ^ start, 0 digit or base prefix, _ underscore, ! anything else
+    index = 0
+    hexadecimal = False
+    if len(body) >= 2 and body[0] == "0" and body[1].lower() in "box":
+        index, saw, hexadecimal = 2, "0", body[1].lower() == "x"
+    for char in body[index:]:
+        if "0" <= char <= "9" or (hexadecimal and "a" <= char.lower() <= "f"):
+            saw = "0"
+        elif char == "_":
+            if saw != "0":
+                return False
+            saw = "_"
+        elif saw == "_":
+            return False
+        else:
+            saw = "!"
+    return saw != "_"
 
 
 def go_parse_float(text: str) -> float:
-    """`strconv.ParseFloat` for the decimal forms sops writes (no underscores, no hex)."""
-    if not _GO_FLOAT.fullmatch(text):
+    """`strconv.ParseFloat(s, 64)` for decimal text (sops and yaml.v3 never pass hex floats): Go's
+    underscores between digits, `inf`/`infinity`/`nan` in any case, and an error, not infinity,
+    when the value is out of range."""
+    if _GO_INFINITY.fullmatch(text):
+        return -math.inf if text[0] == "-" else math.inf
+    if text.lower() == "nan":
+        return math.nan
+    if not _GO_DECIMAL_FLOAT.fullmatch(text) or ("_" in text and not _underscores_ok(text)):
         raise ValueError(f"not a float: {text!r}")
-    return float(text)
+    value = float(text.replace("_", ""))
+    if math.isinf(value):
+        raise ValueError(f"float out of range: {text!r}")
+    return value
 
 
 _GO_INT = re.compile(r"[+-]?\d+")
@@ -298,8 +332,19 @@ class YamlTypingError(ValueError):
     """A plain scalar yaml.v3 types as something sops cannot hold (an integer beyond int64)."""
 
 
+def _parsed_float(text: str) -> float | None:
+    try:
+        return go_parse_float(text)
+    except ValueError:
+        return None
+
+
 def resolve_plain_scalar(text: str) -> Scalar:
-    """Type a plain (unquoted) YAML scalar the way yaml.v3 does (spec §2.1), not the YAML 1.1 way."""
+    """Type a plain (unquoted) YAML scalar the way yaml.v3's `resolve` does (spec §2.1), not the
+    YAML 1.1 way. Its first character decides what it may be: after the fixed words (null, bools,
+    .inf, .nan), a leading `.` can only be a float, read by Go's ParseFloat as written (so `.0_` is a
+    string); a leading sign or digit can be a timestamp, an int or a float with underscores dropped
+    first; anything else is a string. A float out of range stays a string, as in yaml.v3."""
     if text in _YAML_NULL:
         return None
     if text in _YAML_BOOL:
@@ -307,7 +352,13 @@ def resolve_plain_scalar(text: str) -> Scalar:
     if text in _YAML_SPECIAL_FLOAT:
         return _YAML_SPECIAL_FLOAT[text]
     first = text[0]
-    if first in "+-.0123456789":
+    if first == ".":
+        number = _parsed_float(text)
+        return text if number is None else number
+    if first in "+-0123456789":
+        stamp = parse_yaml_timestamp(text)
+        if stamp is not None:
+            return stamp
         plain = text.replace("_", "")
         if re.fullmatch(r"[-+]?(?:0[xX][0-9a-fA-F]+|0[oO][0-7]+|0[bB][01]+|[0-9]+)", plain):
             value = _go_parse_int_base0(plain)
@@ -317,10 +368,17 @@ def resolve_plain_scalar(text: str) -> Scalar:
                 if _INT64_MIN <= value <= _INT64_MAX:
                     return value
         if _YAML_FLOAT.fullmatch(plain):
-            return float(plain)
-        stamp = parse_yaml_timestamp(text)
-        if stamp is not None:
-            return stamp
+            number = _parsed_float(plain)
+            if number is not None:
+                return number
+        signed = re.fullmatch(r"0([bo])([-+][0-9]+)", plain)
+        if signed:  # yaml.v3 retries `0b`/`0o` with strconv.ParseInt(rest, base): `0b-1` is -1
+            try:
+                value = int(signed.group(2), 2 if signed.group(1) == "b" else 8)
+            except ValueError:
+                return text
+            if _INT64_MIN <= value <= _INT64_MAX:
+                return value
     return text
 
 

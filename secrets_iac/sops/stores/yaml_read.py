@@ -67,11 +67,30 @@ def _is_plain(node: Node) -> bool:
     return node.style in (None, "")
 
 
+def _uses_libyaml(fast: bool) -> bool:
+    return fast and bool(pyyaml.__with_libyaml__)
+
+
 def compose_documents(text: str, *, fast: bool = True) -> list[Node]:
     """Compose every document without constructing values; libyaml when available, else ruamel."""
-    if fast and pyyaml.__with_libyaml__:
+    if _uses_libyaml(fast):
         return list(pyyaml.compose_all(text, Loader=pyyaml.CSafeLoader))
     return list(ruamel.yaml.YAML(typ="rt").compose_all(text))
+
+
+# Where lines break, as each composer counts them in its marks: libyaml (as yaml.v3, YAML 1.1) also
+# at NEL, LS and PS, ruamel (YAML 1.2) only at LF and CR. Comments are placed by line and column
+# against those marks, so their lines are counted the same way (and a comment ends at a break).
+_BREAKS_1_1 = "\r\n\x85\u2028\u2029"
+_BREAKS_1_2 = "\r\n"
+
+
+def _line_starts(text: str, breaks: str) -> list[int]:
+    return [0, *(match.end() for match in re.finditer(rf"\r\n|[{breaks}]", text))]
+
+
+def _comments(text: str, breaks: str) -> re.Pattern[str]:
+    return re.compile(rf"(?:\A|(?<=[ \t{breaks}]))#[^{breaks}]*")
 
 
 @dataclass(frozen=True, slots=True)
@@ -190,17 +209,15 @@ class _Builder:
 
     # --- comments ---
 
-    def place_comments(self, text: str) -> None:
+    def place_comments(self, text: str, breaks: str) -> None:
         self.spans.sort()
         starts = [s for s, _ in self.spans]
-        line_starts = [0]
-        for match in re.finditer("\n", text):
-            line_starts.append(match.end())
+        line_starts = _line_starts(text, breaks)
         doc_markers = [
             bisect.bisect_right(line_starts, m.start()) - 1 for m in re.finditer(r"(?m)^---(?=[ \t]|$)", text)
         ]
         anchor_lines = [a.line for a in self.anchors]
-        for match in re.finditer(r"(?:^|(?<=[ \t]))#[^\n]*", text, flags=re.MULTILINE):
+        for match in _comments(text, breaks).finditer(text):
             position = match.start()
             index = bisect.bisect_right(starts, position) - 1
             if index >= 0 and self.spans[index][0] <= position < self.spans[index][1]:
@@ -209,7 +226,7 @@ class _Builder:
             column = position - line_starts[line]
             if text[line_starts[line] : position].lstrip().startswith("%"):
                 continue
-            comment = Comment(match.group(0)[1:].rstrip("\r"))
+            comment = Comment(match.group(0)[1:])
             full_line = text[line_starts[line] : position].strip() in ("", "---", "...")
             self._attach(comment, line, column, full_line, anchor_lines, doc_markers)
 
@@ -306,5 +323,5 @@ def load_yaml(data: bytes, source: str, *, fast: bool = True) -> Branches:
         builder.document(node, number)
     if not nodes:
         builder.document(None, 0)
-    builder.place_comments(text)
+    builder.place_comments(text, _BREAKS_1_1 if _uses_libyaml(fast) else _BREAKS_1_2)
     return builder.finish_all()

@@ -8,14 +8,22 @@ from typing import Any
 
 import pytest
 import yaml
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
+from hypothesis import HealthCheck, example, given, settings
 
 from secrets_iac.sops import decrypt_file, encrypt_file
+from secrets_iac.sops.keys import AgeIdentity
 from secrets_iac.sops.stores.yaml_read import load_yaml
-from secrets_iac.sops.tree import to_plain
+from secrets_iac.sops.stores.yaml_write import dump_yaml
+from secrets_iac.sops.tree import TreeMap, from_plain, to_plain
 from tests.secrets_iac.sops.conftest import KeyPair, RealSops
-from tests.secrets_iac.sops.test_roundtrip import _IDENTITY, RECIPIENT, _canonical_yaml, json_safe_documents
+from tests.secrets_iac.sops.stores.test_yaml import YAML_V3_RENDERINGS
+from tests.secrets_iac.sops.test_roundtrip import (
+    _IDENTITY,
+    RECIPIENT,
+    TRICKY_STRINGS,
+    _canonical_yaml,
+    json_safe_documents,
+)
 
 pytestmark = pytest.mark.interop
 
@@ -82,6 +90,14 @@ CASES: dict[str, tuple[str, str, bytes]] = {
         "    encrypted_comment_regex: sops:enc",
         b"# sops:enc\nsecret: hidden\nvisible: shown\nmap:\n"
         b"    # sops:enc\n    # another comment\n    inner: v\n    other: w\n",
+    ),
+    # Raw LS/PS/NEL are line breaks to yaml.v3 (and libyaml): the comments after them keep their place.
+    "line_separators": (
+        "separators.yaml",
+        "",
+        "a:\n    b: 'x\u2028        y'\n    # comment in a\nc: 1 # inline c\n# top\nd:\n"
+        "    - 'p\u2029      q'\n    # in list\n    - r\ne: 1 # inline e\nf: |-\n    g\u2028    h # not a comment\n"
+        "i: 2 # inline i\n".encode(),
     ),
     "unencrypted_comment_regex": (
         "ucr.yaml",
@@ -223,36 +239,104 @@ def _sops_json_equal(ours: Any, theirs: Any) -> bool:
     return bool(ours == theirs)
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(document=st.data())
+# Found by the property tests below: a NEL after a newline (we wrote a literal block holding it, read
+# back as ''), and keys the real sops writes unquoted that we typed as floats.
+_TRICKY_VALUES = {"0": "\n\x85", ".0_": "v", "x": {"._0": 1, "1e999": [".5_e1", "-1e999"]}}
+
+
+def _identity() -> AgeIdentity:
+    return AgeIdentity.from_str(str(_IDENTITY))
+
+
+def _sops_decrypts_to_json(real_sops: RealSops, encrypted: Path, folder: Path) -> Any:
+    key_file = folder / "roundtrip-key.txt"
+    key_file.write_text(f"{_IDENTITY}\n")
+    out = real_sops.run(
+        ["decrypt", "--output-type", "json", str(encrypted)], key_files=[key_file], cwd=folder
+    )
+    return json.loads(out.stdout, parse_int=float)
+
+
+def _sops_encrypts_json(real_sops: RealSops, document: Any, folder: Path) -> Path:
+    plain = folder / "random.json"
+    plain.write_text(json.dumps(document))
+    out = real_sops.run(["encrypt", "--age", RECIPIENT, "--output-type", "yaml", plain.name], cwd=folder)
+    encrypted = folder / "random.enc.yaml"
+    encrypted.write_bytes(out.stdout)
+    return encrypted
+
+
+@settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(doc=json_safe_documents)
+@example(doc=_TRICKY_VALUES)
 def test_real_sops_reads_random_documents_we_write(
-    document: st.DataObject, tmp_path: Path, keys: list[KeyPair], real_sops: RealSops
+    doc: dict[str, Any], tmp_path: Path, keys: list[KeyPair], real_sops: RealSops
 ) -> None:
-    doc = document.draw(json_safe_documents)
     plain = tmp_path / "random.yaml"
     plain.write_bytes(_canonical_yaml([doc]))
     encrypted = tmp_path / "random.enc.yaml"
     encrypted.write_bytes(encrypt_file(plain, recipients=[RECIPIENT]))
+    assert _sops_json_equal(doc, _sops_decrypts_to_json(real_sops, encrypted, tmp_path))
+
+
+@settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(doc=json_safe_documents)
+@example(doc=_TRICKY_VALUES)
+def test_we_read_random_documents_real_sops_writes(
+    doc: dict[str, Any], tmp_path: Path, real_sops: RealSops
+) -> None:
+    encrypted = _sops_encrypts_json(real_sops, doc, tmp_path)
+    decrypted = decrypt_file(encrypted, identities=[_identity()], output_type="json")
+    assert _sops_json_equal(doc, json.loads(decrypted, parse_int=float))
+
+
+def test_strings_are_written_as_the_real_sops_writes_them(tmp_path: Path, real_sops: RealSops) -> None:
+    """The table of yaml.v3 renderings in test_yaml.py, checked against the binary."""
+    document = {"k": "first", **{f"k{i}": value for i, value in enumerate(YAML_V3_RENDERINGS)}}
+    encrypted = _sops_encrypts_json(real_sops, document, tmp_path)
     key_file = tmp_path / "roundtrip-key.txt"
     key_file.write_text(f"{_IDENTITY}\n")
-    out = real_sops.run(
-        ["decrypt", "--output-type", "json", str(encrypted)], key_files=[key_file], cwd=tmp_path
+    theirs = real_sops.run(["decrypt", str(encrypted)], key_files=[key_file], cwd=tmp_path).stdout
+    assert theirs == dump_yaml([TreeMap(from_plain(document).items)])  # type: ignore[union-attr]
+    assert decrypt_file(encrypted, identities=[_identity()]) == theirs
+    for i, value in enumerate(YAML_V3_RENDERINGS):
+        assert dump_yaml([TreeMap([("k", value)])]) == YAML_V3_RENDERINGS[value], repr(value)
+        assert f"k{i}".encode() + YAML_V3_RENDERINGS[value][1:] in theirs
+
+
+_TRICKY_KEYS = [".0_", "._0", ".5_e1", "1e999", "-1e999", "0b-2", "x\x85y", "a\u2028b", "\U0001f600", "a\nb"]
+
+
+def test_tricky_strings_and_keys_both_directions(tmp_path: Path, real_sops: RealSops) -> None:
+    """Values and keys that yaml.v3 writes in a particular style or types otherwise than YAML 1.1:
+    the real sops reads what we write (plaintext and encrypted), we read what it writes."""
+    document: dict[str, Any] = {
+        "values": {f"v{i}": value for i, value in enumerate(TRICKY_STRINGS)},
+        "in_a_list": list(TRICKY_STRINGS),
+        "keys": {key: key for key in _TRICKY_KEYS},
+    }
+    ours = dump_yaml([TreeMap(from_plain(document).items)])  # type: ignore[union-attr]
+    plain = tmp_path / "tricky.yaml"
+    plain.write_bytes(ours)
+    # The real sops reads our plaintext YAML (yaml.v3 typing and styles) ...
+    theirs_of_ours = tmp_path / "theirs-of-ours.yaml"
+    theirs_of_ours.write_bytes(
+        real_sops.run(["encrypt", "--age", RECIPIENT, plain.name], cwd=tmp_path).stdout
     )
-    assert _sops_json_equal(doc, json.loads(out.stdout, parse_int=float))
-
-
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(document=st.data())
-def test_we_read_random_documents_real_sops_writes(
-    document: st.DataObject, tmp_path: Path, real_sops: RealSops
-) -> None:
-    doc = document.draw(json_safe_documents)
-    plain = tmp_path / "random.json"
-    plain.write_text(json.dumps(doc))
-    out = real_sops.run(["encrypt", "--age", RECIPIENT, "--output-type", "yaml", plain.name], cwd=tmp_path)
-    encrypted = tmp_path / "random.enc.yaml"
-    encrypted.write_bytes(out.stdout)
-    from secrets_iac.sops.keys import AgeIdentity
-
-    decrypted = decrypt_file(encrypted, identities=[AgeIdentity.from_str(str(_IDENTITY))], output_type="json")
-    assert _sops_json_equal(doc, json.loads(decrypted, parse_int=float))
+    assert _sops_decrypts_to_json(real_sops, theirs_of_ours, tmp_path) == document
+    # ... and decrypts the file we encrypted; we decrypt the file it encrypted.
+    encrypted = tmp_path / "tricky.enc.yaml"
+    encrypted.write_bytes(encrypt_file(plain, recipients=[RECIPIENT]))
+    assert _sops_decrypts_to_json(real_sops, encrypted, tmp_path) == document
+    assert decrypt_file(theirs_of_ours, identities=[_identity()]) == ours
+    from_json = _sops_encrypts_json(real_sops, document, tmp_path)
+    assert json.loads(decrypt_file(from_json, identities=[_identity()], output_type="json")) == document
+    assert to_plain(load_yaml(decrypt_file(from_json, identities=[_identity()]), "t")[0]) == document

@@ -91,7 +91,11 @@ def test_an_iv_is_only_reused_for_the_exact_plaintext_bytes() -> None:
 _leaf = st.one_of(st.text(max_size=6), st.integers(-3, 3), st.booleans(), st.sampled_from([0.5, 1.0, 2.0]))
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 @given(
     changes=st.lists(st.tuples(st.sampled_from(["a", "n", "f", "t", "new"]), _leaf), min_size=1, max_size=5)
 )

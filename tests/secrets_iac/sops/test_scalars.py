@@ -74,6 +74,30 @@ def test_go_special_floats() -> None:
         ("99999999999999999999", 1e20),
         ("-", "-"),
         ("hello world", "hello world"),
+        # A leading `.` goes to Go's strconv.ParseFloat as written: underscores only between digits.
+        (".0_", ".0_"),
+        ("._0", "._0"),
+        (".5_e1", ".5_e1"),
+        (".5e_1", ".5e_1"),
+        (".0_0", 0.0),
+        (".5e1_0", 5e9),
+        (".5E3", 500.0),
+        # A sign or digit first: underscores are dropped, then the float must parse in range.
+        ("1_0.5", 10.5),
+        ("1.5_", 1.5),
+        ("0_8", 8.0),
+        ("-.5_5", -0.55),
+        ("1__0", 10),
+        ("0x1_0", 16),
+        ("1e-400", 0.0),
+        ("1e999", "1e999"),
+        ("-1e999", "-1e999"),
+        (".1e999", ".1e999"),
+        ("_1", "_1"),
+        ("0b-1_0", -2),  # yaml.v3 retries `0b`/`0o` with a signed rest
+        ("0o+17", 15),
+        ("0b-2", "0b-2"),
+        ("0B-1", "0B-1"),
     ],
 )
 def test_yaml_v3_typing(text: str, expected: object) -> None:

@@ -146,7 +146,11 @@ def _tamper_targets(text: str) -> list[tuple[int, int]]:
     return spans
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 @given(data=st.data())
 def test_any_single_byte_change_is_refused(encrypted: Path, data: st.DataObject) -> None:
     original = encrypted.read_text()
