@@ -96,8 +96,8 @@ CASES: dict[str, tuple[str, str, bytes]] = {
         "separators.yaml",
         "",
         "a:\n    b: 'x\u2028        y'\n    # comment in a\nc: 1 # inline c\n# top\nd:\n"
-        "    - 'p\u2029      q'\n    # in list\n    - r\ne: 1 # inline e\nf: |-\n    g\u2028    h # not a comment\n"
-        "i: 2 # inline i\n".encode(),
+        "    - 'p\u2029      q'\n    # in list\n    - r\ne: 1 # inline e\n"
+        "f: |-\n    g\u2028    h # not a comment\ni: 2 # inline i\n".encode(),
     ),
     "unencrypted_comment_regex": (
         "ucr.yaml",
