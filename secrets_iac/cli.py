@@ -20,7 +20,17 @@ from typing import NoReturn
 from secrets_iac.errors import EXIT_INTERRUPTED, EXIT_USAGE, UserError
 
 # Each name is a module in secrets_iac.commands with `register(subparsers)`.
-COMMAND_MODULES: tuple[str, ...] = ("backup", "check", "diff", "plan", "restore", "sops", "sync", "verify")
+COMMAND_MODULES: tuple[str, ...] = (
+    "backup",
+    "check",
+    "diff",
+    "plan",
+    "restore",
+    "sops",
+    "sync",
+    "uninstall_check",
+    "verify",
+)
 
 
 class _Parser(argparse.ArgumentParser):

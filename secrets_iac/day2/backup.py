@@ -139,7 +139,7 @@ def take_backup(
 ) -> tuple[Backup, list[str]]:
     """Every secret of the stage with its current value; raises `UserError` if any read failed."""
     caller = Caller(client, retry=retry)
-    taken_at = clock().astimezone(UTC).isoformat(timespec="seconds")
+    taken_at = clock().astimezone(UTC).isoformat(timespec="microseconds")
     problems: list[str] = []
     with ThreadPoolExecutor(max_workers=max(1, max_workers), thread_name_prefix="secrets-backup") as pool:
         try:
