@@ -24,6 +24,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "backup",
     "check",
     "diff",
+    "import_file",
     "plan",
     "restore",
     "sops",
