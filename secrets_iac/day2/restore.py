@@ -37,7 +37,7 @@ from secrets_iac.sync.desired import DesiredSecrets, DesiredValue
 from secrets_iac.sync.lock import StageLock
 from secrets_iac.sync.reconcile import SYNCED_STAGE, ReconcileOptions, reconcile
 from secrets_iac.sync.report import SecretResult, Status, SyncReport
-from secrets_iac.sync.responses import CURRENT_STAGE, SecretMeta, named, secret_value
+from secrets_iac.sync.responses import CURRENT_STAGE, CurrentValue, SecretMeta, current_value, named
 from secrets_iac.sync.tokens import token_key
 
 
@@ -148,15 +148,14 @@ class _Restorer:
         assert secret.binary is not None
         app = _app_of(secret.name, self.backup.prefix)
         try:
-            current = self.caller.call(
+            value: CurrentValue | None = self.caller.call(
                 "GetSecretValue",
                 secret.name,
-                check=lambda r: r,
+                check=lambda r: current_value(r, secret.name),
                 final_codes=frozenset({"ResourceNotFoundException"}),
                 SecretId=secret.name,
                 VersionStage=CURRENT_STAGE,
             )
-            value = secret_value(current, secret.name, str(current.get("VersionId")))
         except ClientError:
             value = None  # no current version yet
         except CallFailed as err:
@@ -309,7 +308,7 @@ def restore_stage(
     stage = load_stage(project_dir, stack)
     backup = load_backup(backup_path, options.identities)
     source = str(backup_path)
-    check_backup_matches(backup, stage, source)
+    check_backup_matches(backup, stage, source)  # before any client exists
     if clients is None:
         clients = stage_clients(stage, endpoint_url=options.endpoint_url, session=options.session)
     return restore_backup(stage, backup, source, clients, options)
