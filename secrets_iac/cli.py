@@ -20,7 +20,18 @@ from typing import NoReturn
 from secrets_iac.errors import EXIT_INTERRUPTED, EXIT_USAGE, UserError
 
 # Each name is a module in secrets_iac.commands with `register(subparsers)`.
-COMMAND_MODULES: tuple[str, ...] = ("check", "diff", "plan", "sops", "sync", "verify")
+COMMAND_MODULES: tuple[str, ...] = (
+    "backup",
+    "check",
+    "diff",
+    "import_file",
+    "plan",
+    "restore",
+    "sops",
+    "sync",
+    "uninstall_check",
+    "verify",
+)
 
 
 class _Parser(argparse.ArgumentParser):

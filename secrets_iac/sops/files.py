@@ -243,11 +243,15 @@ def encrypt_file(
     output_type: str | None = None,
     data: bytes | None = None,
     filename_override: Path | str | None = None,
+    recipient_groups: Sequence[Sequence[str]] | None = None,
+    shamir_threshold: int = 0,
 ) -> bytes:
     """Encrypt a plaintext file by the first matching `.sops.yaml` rule (or explicit recipients).
 
     `filename_override` (sops `--filename-override`) picks the rule and the store by that path
     instead of `path`, so a value can be encrypted from a temp file for a tracked path.
+    `recipient_groups` (with `shamir_threshold`) encrypts every value to those groups, whatever a rule says
+    about which values to encrypt (backups: a rule's `encrypted_regex` must not leave a value in clear).
     """
     source_path = Path(path)
     source = str(source_path)
@@ -256,9 +260,11 @@ def encrypt_file(
     out_fmt = output_type or ("json" if fmt == "binary" else fmt)
     branches = load_plain(_read(source_path) if data is None else data, fmt, source)
     json_indent = None
-    if recipients:
-        groups: tuple[tuple[str, ...], ...] = (tuple(recipients),)
-        threshold, mac_only, rule = 0, False, EncryptionRule()
+    if recipients or recipient_groups:
+        groups: tuple[tuple[str, ...], ...] = (
+            (tuple(recipients),) if recipients else tuple(tuple(g) for g in recipient_groups or ())
+        )
+        threshold, mac_only, rule = (0 if recipients else shamir_threshold), False, EncryptionRule()
         rule_set = False
     else:
         cfg = Path(config_path) if config_path else sops_config.find_config()

@@ -46,9 +46,14 @@ class Inventory:
 
 
 def list_stage(
-    caller: Caller, prefix: str, declared: Collection[str]
+    caller: Caller,
+    prefix: str,
+    declared: Collection[str],
+    *,
+    also: Callable[[SecretMeta], bool] | None = None,
 ) -> tuple[dict[str, SecretMeta], str | None]:
-    """Every declared secret under `<prefix>/` that ListSecrets shows; a note if the listing failed."""
+    """Every declared secret under `<prefix>/` that ListSecrets shows (and every one `also` accepts, e.g. by
+    its tags: what a backup keeps); a note if the listing failed."""
     wanted = set(declared)
     found: dict[str, SecretMeta] = {}
     token: str | None = None
@@ -67,7 +72,7 @@ def list_stage(
             if err.connection:
                 raise
             return found, f"{err}: every secret was read on its own"
-        found.update((e.name, e) for e in entries if e.name in wanted)
+        found.update((e.name, e) for e in entries if e.name in wanted or (also is not None and also(e)))
         if token is None:
             return found, None
         if token in seen_tokens:
@@ -98,10 +103,11 @@ def read_inventory(
     *,
     needs_value: Callable[[SecretMeta], bool],
     pool: Executor,
+    also: Callable[[SecretMeta], bool] | None = None,
 ) -> Inventory:
     """List the stage, then batch-read the current value of every listed secret `needs_value` accepts."""
     inventory = Inventory()
-    inventory.listed, note = list_stage(caller, prefix, declared)
+    inventory.listed, note = list_stage(caller, prefix, declared, also=also)
     if note:
         inventory.notes.append(note)
     accounts = {meta.arn.split(":")[4] for meta in inventory.listed.values() if meta.arn.count(":") >= 5}

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from secrets_iac.secret_value import SecretValue
@@ -30,6 +31,8 @@ class CurrentValue:
     stages: tuple[str, ...]
     string: SecretValue | None = field(repr=False)
     """SecretString; None when the version holds SecretBinary only."""
+    binary: bytes | None = field(default=None, repr=False)
+    """SecretBinary (backups keep it; the sync writes strings only)."""
 
 
 @dataclass(frozen=True)
@@ -44,6 +47,12 @@ class SecretMeta:
     rotation_enabled: bool
     versions: Mapping[str, tuple[str, ...]]
     """Version id -> staging labels."""
+    description: str | None = None
+    tags: Mapping[str, str] = field(default_factory=dict)
+    kms_key_id: str | None = None
+    """KmsKeyId as AWS reports it; None: aws/secretsmanager."""
+    last_changed: str | None = None
+    """LastChangedDate (ISO 8601): the newest change of value or metadata."""
 
     @property
     def current_version(self) -> str | None:
@@ -74,6 +83,25 @@ def _deleted(raw: Any) -> str | None:
     return None if raw is None else str(raw)
 
 
+def _details(entry: Mapping[str, Any]) -> dict[str, Any]:
+    """Description, tags, KMS key of a ListSecrets entry or a DescribeSecret answer (what backups keep)."""
+    tags = entry.get("Tags") or []
+    _require(isinstance(tags, list), "Tags is not a list")
+    description, kms = entry.get("Description"), entry.get("KmsKeyId")
+    return {
+        "description": description if isinstance(description, str) else None,
+        "tags": {str(t["Key"]): str(t.get("Value", "")) for t in tags if isinstance(t, dict) and "Key" in t},
+        "kms_key_id": kms if isinstance(kms, str) and kms else None,
+        "last_changed": _iso(entry.get("LastChangedDate")),
+    }
+
+
+def _iso(raw: Any) -> str | None:
+    if isinstance(raw, datetime):
+        return (raw if raw.tzinfo else raw.replace(tzinfo=UTC)).astimezone(UTC).isoformat()
+    return None
+
+
 def listed_page(response: Mapping[str, Any]) -> tuple[list[SecretMeta], str | None]:
     """One ListSecrets page: its entries and the NextToken (None on the last page)."""
     entries = response.get("SecretList")
@@ -91,6 +119,7 @@ def listed_page(response: Mapping[str, Any]) -> tuple[list[SecretMeta], str | No
                 deleted=_deleted(entry.get("DeletedDate")),
                 rotation_enabled=entry.get("RotationEnabled") is True,
                 versions=_versions(entry.get("SecretVersionsToStages"), f"{name}: SecretVersionsToStages"),
+                **_details(entry),
             )
         )
     token = response.get("NextToken")
@@ -113,7 +142,13 @@ def _current_value(entry: Mapping[str, Any], name: str, version_id: str | None =
     _require(
         isinstance(string, str) or "SecretBinary" in entry, f"answer for {name} has neither string nor binary"
     )
-    return CurrentValue(version, tuple(stages), SecretValue(string) if isinstance(string, str) else None)
+    binary = entry.get("SecretBinary")
+    return CurrentValue(
+        version,
+        tuple(stages),
+        SecretValue(string) if isinstance(string, str) else None,
+        binary if isinstance(binary, bytes) else None,
+    )
 
 
 @dataclass(frozen=True)
@@ -170,6 +205,7 @@ def described(response: Mapping[str, Any], name: str) -> SecretMeta:
         deleted=_deleted(response.get("DeletedDate")),
         rotation_enabled=response.get("RotationEnabled") is True,
         versions=_versions(response.get("VersionIdsToStages"), f"{name}: VersionIdsToStages"),
+        **_details(response),
     )
 
 
