@@ -54,6 +54,7 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from secrets_iac.commands.sync import warn_stage
     from secrets_iac.day2.restore import RestoreOptions, restore_stage
     from secrets_iac.errors import UsageError
 
@@ -72,15 +73,7 @@ def run(args: argparse.Namespace) -> int:
     else:
         sys.stdout.write(report.table())
     print(report.summary(), file=sys.stderr)
-    drifted = [r.name for r in report.results if r.status.value == "drifted"]
-    if drifted:
-        print(
-            f"secrets-iac: warning: {args.stack}: {len(drifted)} secret(s) changed out of band and left "
-            "alone (--overwrite-drift replaces them)",
-            file=sys.stderr,
-        )
-    for note in report.notes:
-        print(f"secrets-iac: note: {args.stack}: {note}", file=sys.stderr)
+    warn_stage(args.stack, report.results, report.notes)
     if not args.apply and report.has_changes:
         print("secrets-iac: dry run: nothing written (--apply writes)", file=sys.stderr)
     return report.exit_code(detailed=args.detailed_exitcode)

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
@@ -206,12 +207,17 @@ def _sync(args: argparse.Namespace) -> RunReport:
 
 def _warn(report: RunReport) -> None:
     for stage in report.stages:
-        drifted = [r.name for r in stage.results if r.status.value == "drifted"]
-        if drifted:
-            print(
-                f"secrets-iac: warning: {stage.stack}: {len(drifted)} secret(s) changed out of band and "
-                "left alone (--overwrite-drift replaces them)",
-                file=sys.stderr,
-            )
-        for note in stage.notes:
-            print(f"secrets-iac: note: {stage.stack}: {note}", file=sys.stderr)
+        warn_stage(stage.stack, stage.results, stage.notes)
+
+
+def warn_stage(stack: str, results: Sequence[SecretResult], notes: Sequence[str]) -> None:
+    """On stderr: drifted secrets left alone, and the stage's notes (the sync's and restore's words)."""
+    drifted = [r.name for r in results if r.status.value == "drifted"]
+    if drifted:
+        print(
+            f"secrets-iac: warning: {stack}: {len(drifted)} secret(s) changed out of band and "
+            "left alone (--overwrite-drift replaces them)",
+            file=sys.stderr,
+        )
+    for note in notes:
+        print(f"secrets-iac: note: {stack}: {note}", file=sys.stderr)

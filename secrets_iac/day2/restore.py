@@ -14,7 +14,6 @@ stage's sync lock. SecretBinary values (the sync writes strings only) follow the
 from __future__ import annotations
 
 import json
-import uuid
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
@@ -38,7 +37,7 @@ from secrets_iac.sync.lock import StageLock
 from secrets_iac.sync.reconcile import SYNCED_STAGE, ReconcileOptions, reconcile
 from secrets_iac.sync.report import SecretResult, Status, SyncReport
 from secrets_iac.sync.responses import CURRENT_STAGE, CurrentValue, SecretMeta, current_value, named
-from secrets_iac.sync.tokens import token_key
+from secrets_iac.sync.tokens import token_key, version_token
 
 
 @dataclass(frozen=True)
@@ -109,6 +108,8 @@ class _Restorer:
         self.caller = caller
         self.backup = backup
         self.options = options
+        self.token_key = token_key(None)
+        """Tokens stable for this run: a retried binary write finds its version already there."""
 
     def bring_back(self, secret: BackedUpSecret, meta: SecretMeta | None) -> str | SecretResult:
         """Create a gone secret or restore a deleted one; a note for the result, or the error result."""
@@ -175,7 +176,8 @@ class _Restorer:
         status = Status.CREATED if value is None else Status.UPDATED
         if dry_run:
             return SecretResult(secret.name, app, status, value.version_id if value else None)
-        token = str(uuid.uuid4())
+        # The same write carries the same token (a retry makes no second version), as in the sync.
+        token = version_token(self.token_key, secret.name, value.version_id if value else None, secret.binary)
         try:
             self.caller.call(
                 "PutSecretValue",
