@@ -9,11 +9,11 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from secrets_iac.config.base import StrictModel, dns_label, duration, secret_path
+from secrets_iac.config.base import StrictModel, dns_label, dns_subdomain, duration, secret_path
 from secrets_iac.config.generated import GeneratedConfig
 from secrets_iac.rules import aws
 from secrets_iac.rules.eso import target_policy_problem
-from secrets_iac.rules.k8s import is_dns1123_subdomain, is_secret_key
+from secrets_iac.rules.k8s import is_secret_key
 
 
 class KeyMapping(StrictModel):
@@ -91,9 +91,7 @@ class PushConfig(StrictModel):
     @field_validator("secret_name")
     @classmethod
     def _dns(cls, value: str) -> str:
-        if not is_dns1123_subdomain(value):
-            raise ValueError(f"{value!r} is not a DNS-1123 subdomain")
-        return value
+        return dns_subdomain(value)
 
     @field_validator("remote_name")
     @classmethod
@@ -149,9 +147,7 @@ class AppConfig(StrictModel):
     @field_validator("service_account", "target_name", "store")
     @classmethod
     def _subdomain(cls, value: str | None) -> str | None:
-        if value is not None and (not is_dns1123_subdomain(value)):
-            raise ValueError(f"{value!r} is not a DNS-1123 subdomain")
-        return value
+        return None if value is None else dns_subdomain(value)
 
     @field_validator("refresh_interval")
     @classmethod

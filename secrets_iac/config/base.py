@@ -7,7 +7,7 @@ from pydantic.alias_generators import to_camel
 
 from secrets_iac.rules import aws
 from secrets_iac.rules.durations import is_interval
-from secrets_iac.rules.k8s import is_dns1123_label
+from secrets_iac.rules.k8s import is_dns1123_label, is_dns1123_subdomain
 
 
 class StrictModel(BaseModel):
@@ -25,6 +25,13 @@ class StrictModel(BaseModel):
 def dns_label(value: str, what: str) -> str:
     if not is_dns1123_label(value):
         raise ValueError(f"{value!r} is not a valid {what} (lowercase letters, digits and '-', at most 63)")
+    return value
+
+
+def dns_subdomain(value: str) -> str:
+    """ServiceAccount, Secret and store names."""
+    if not is_dns1123_subdomain(value):
+        raise ValueError(f"{value!r} is not a DNS-1123 subdomain")
     return value
 
 

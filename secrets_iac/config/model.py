@@ -13,13 +13,12 @@ from typing import Any
 from pydantic import Field, StrictBool, field_validator, model_validator
 
 from secrets_iac.config.apps import AppConfig
-from secrets_iac.config.base import StrictModel, dns_label, secret_path
+from secrets_iac.config.base import StrictModel, dns_label, dns_subdomain, secret_path
 from secrets_iac.config.stores import StaticKeysRef, StoreAuth, StoreDefinition, StoreKind, store_problems
 from secrets_iac.iam.trust import oidc_issuer_host_path
 from secrets_iac.naming import stage_prefix
 from secrets_iac.rules import aws
 from secrets_iac.rules.eso import recovery_window_problem
-from secrets_iac.rules.k8s import is_dns1123_subdomain
 from secrets_iac.rules.keys import RESERVED_TAGS
 
 
@@ -101,9 +100,7 @@ class StoreConfig(StrictModel):
     @field_validator("name", "service_account")
     @classmethod
     def _dns(cls, value: str) -> str:
-        if not is_dns1123_subdomain(value):
-            raise ValueError(f"{value!r} is not a DNS-1123 subdomain")
-        return value
+        return dns_subdomain(value)
 
     @model_validator(mode="after")
     def _static_keys_only_for_static(self) -> StoreConfig:

@@ -13,10 +13,10 @@ from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import AfterValidator, Field, field_validator, model_validator
 
-from secrets_iac.config.base import StrictModel
+from secrets_iac.config.base import StrictModel, dns_subdomain
 from secrets_iac.rules.durations import is_interval
 from secrets_iac.rules.eso import anchoring_problem, go_regexp_problem
-from secrets_iac.rules.k8s import is_dns1123_subdomain, is_label_value, is_qualified_name
+from secrets_iac.rules.k8s import is_label_value, is_qualified_name
 
 if TYPE_CHECKING:
     from secrets_iac.config.model import StageConfig
@@ -171,9 +171,7 @@ class StoreDefinition(StrictModel):
     @field_validator("name", "service_account")
     @classmethod
     def _dns(cls, value: str | None) -> str | None:
-        if value is not None and not is_dns1123_subdomain(value):
-            raise ValueError(f"{value!r} is not a DNS-1123 subdomain")
-        return value
+        return None if value is None else dns_subdomain(value)
 
     @field_validator("refresh_interval")
     @classmethod
